@@ -1,0 +1,48 @@
+# Everyday commands. `make run` and `make test` set everything up from nothing.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+STAMP := $(VENV)/.installed-dev
+
+.PHONY: run test setup seed lint fmt migrations-check messages clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+seed: setup
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_seed
+	@echo "Demo accounts (for the local demo only; password 'demo'):"
+	@$(PY) manage.py setup_demo
+
+run: seed
+	@echo ""
+	@echo "  Serving http://127.0.0.1:$(PORT)/  (Ctrl-C stops)"
+	@echo ""
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# The whole suite, on SQLite by default or on the database DATABASE_URL names.
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+fmt: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+migrations-check: setup
+	$(PY) manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles artifacts

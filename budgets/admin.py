@@ -1,0 +1,17 @@
+from django.contrib import admin
+
+from budgets.models import BudgetProposal, ProposalAmount
+
+
+class ProposalAmountInline(admin.TabularInline):
+    model = ProposalAmount
+    extra = 0
+
+
+@admin.register(BudgetProposal)
+class BudgetProposalAdmin(admin.ModelAdmin):
+    list_display = ("code", "title", "municipality", "type", "activity_area")
+    list_filter = ("type", "committee", "activity_area")
+    search_fields = ("code", "title")
+    filter_horizontal = ("initiatives",)
+    inlines = [ProposalAmountInline]

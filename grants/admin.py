@@ -1,0 +1,122 @@
+from django.contrib import admin
+
+from grants.models import (
+    AllocationLine,
+    AuditEntry,
+    FocusArea,
+    FormRow,
+    Grant,
+    GrantYear,
+    Initiative,
+    InitiativeAmount,
+    Membership,
+    Municipality,
+    Programme,
+    SourceDocument,
+    Statement,
+)
+
+
+@admin.register(Municipality)
+class MunicipalityAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "region")
+    search_fields = ("code", "name")
+    list_filter = ("region",)
+
+
+@admin.register(Programme)
+class ProgrammeAdmin(admin.ModelAdmin):
+    list_display = ("name", "first_year", "last_year")
+
+
+@admin.register(FocusArea)
+class FocusAreaAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "position")
+
+
+class FormRowInline(admin.TabularInline):
+    model = FormRow
+    extra = 0
+    fields = ("table", "position", "code", "label", "kind", "focus_area")
+
+
+@admin.register(GrantYear)
+class GrantYearAdmin(admin.ModelAdmin):
+    list_display = ("year", "programme")
+    inlines = [FormRowInline]
+
+
+@admin.register(Grant)
+class GrantAdmin(admin.ModelAdmin):
+    list_display = ("municipality", "grant_year", "amount")
+    list_filter = ("grant_year",)
+    search_fields = ("municipality__name", "municipality__code")
+    list_select_related = ("municipality", "grant_year__programme")
+
+
+class AllocationLineInline(admin.TabularInline):
+    model = AllocationLine
+    extra = 0
+    fields = ("row", "amount", "specification")
+    readonly_fields = ("row",)
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Statement)
+class StatementAdmin(admin.ModelAdmin):
+    list_display = ("grant", "status", "submitted_at", "version")
+    list_filter = ("status", "grant__grant_year")
+    search_fields = ("grant__municipality__name", "grant__municipality__code")
+    list_select_related = ("grant__municipality", "grant__grant_year__programme")
+    inlines = [AllocationLineInline]
+    readonly_fields = ("status", "submitted_at", "submitted_by", "version", "updated_at")
+
+
+@admin.register(SourceDocument)
+class SourceDocumentAdmin(admin.ModelAdmin):
+    list_display = ("key", "title", "publisher")
+
+
+class InitiativeAmountInline(admin.TabularInline):
+    model = InitiativeAmount
+    extra = 0
+
+
+@admin.register(Initiative)
+class InitiativeAdmin(admin.ModelAdmin):
+    list_display = ("title", "municipality", "focus_area", "programme", "source")
+    list_filter = ("programme", "focus_area", "source")
+    search_fields = ("title", "description")
+    list_select_related = ("municipality", "focus_area", "programme", "source")
+    inlines = [InitiativeAmountInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "role", "municipality")
+    list_filter = ("role",)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit trail is read-only, through the admin as everywhere."""
+
+    list_display = ("at", "statement", "actor", "action", "field", "before", "after")
+    list_filter = ("action",)
+    list_select_related = (
+        "statement__grant__municipality",
+        "statement__grant__grant_year",
+        "actor",
+    )
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

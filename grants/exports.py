@@ -1,0 +1,129 @@
+"""The statement as the ministry's spreadsheet (DESIGN.md §Stable interfaces).
+
+One sheet laid out like the form: each row label in column A, its amount in column B on the same
+row, specifications in column C, totals as live =SUM formulas, numbers as numbers (#,##0), user text
+always as text. The figures come from grants.rules.statement_figures, like the page's.
+"""
+
+from io import BytesIO
+
+from openpyxl import Workbook
+from openpyxl.cell import Cell
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.worksheet.worksheet import Worksheet
+
+from grants.models import Statement
+from grants.rules import StatementFigures, TableFigures
+
+AMOUNT_FORMAT = "#,##0"
+FORMULA_PREFIXES = ("=", "+", "-", "@")
+BOLD = Font(bold=True)
+THIN = Side(style="thin")
+TOTAL_BORDER = Border(top=THIN)
+
+# Labels of the form's fixed rows (the ministry's words, the same every year).
+LABEL_MUNICIPALITY = "Kommune:"
+LABEL_GRANT = "Tilskud:"
+LABEL_TOTAL_GRANT = "Samlet beløb"
+LABEL_ALLOCATED = "Udmøntning i alt"
+LABEL_AMOUNT_COLUMN = "Kr."
+LABEL_SPEC_COLUMN = "Specifikation"
+CONFIRMED_MARK = "X"
+
+
+def put_text(cell: Cell, value: str) -> Cell:
+    """Store user text as text, never as a formula (openpyxl turns a leading "=" into one)."""
+    cell.value = value
+    cell.data_type = "s"
+    if value and value.startswith(FORMULA_PREFIXES):
+        cell.quotePrefix = True
+    return cell
+
+
+def put_amount(cell: Cell, value: int | None) -> Cell:
+    cell.value = value  # None leaves the cell empty: unknown is not 0
+    cell.number_format = AMOUNT_FORMAT
+    return cell
+
+
+def _table(ws: Worksheet, row: int, title: str, note: str, table: TableFigures) -> int:
+    """Write one table from `row`; return the next free row."""
+    put_text(ws.cell(row, 1), title).font = BOLD
+    put_text(ws.cell(row, 2), LABEL_AMOUNT_COLUMN).font = BOLD
+    put_text(ws.cell(row, 3), LABEL_SPEC_COLUMN).font = BOLD
+    row += 1
+    put_text(ws.cell(row, 1), LABEL_TOTAL_GRANT)
+    put_amount(ws.cell(row, 2), None).value = "=B4"
+    row += 1
+    first = row
+    for figure in table.rows:
+        put_text(ws.cell(row, 1), figure.row.label)
+        put_amount(ws.cell(row, 2), figure.amount)
+        if figure.specification:
+            put_text(ws.cell(row, 3), figure.specification)
+        row += 1
+    last = row - 1
+    put_text(ws.cell(row, 1), LABEL_ALLOCATED).font = BOLD
+    total = put_amount(ws.cell(row, 2), None)
+    total.value = f"=SUM(B{first}:B{last})" if table.rows else 0
+    total.font = BOLD
+    ws.cell(row, 1).border = ws.cell(row, 2).border = TOTAL_BORDER
+    row += 1
+    if note:
+        cell = put_text(ws.cell(row, 1), f"Note: {note}")
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[row].height = 45
+        row += 1
+    return row + 1
+
+
+def write_statement_sheet(ws: Worksheet, statement: Statement, figures: StatementFigures) -> None:
+    grant_year = statement.grant.grant_year
+    ws.column_dimensions["A"].width = 62
+    ws.column_dimensions["B"].width = 16
+    ws.column_dimensions["C"].width = 45
+    put_text(ws.cell(1, 1), grant_year.form_title).font = Font(bold=True, size=14)
+    put_text(ws.cell(3, 1), LABEL_MUNICIPALITY)
+    put_text(ws.cell(3, 2), statement.grant.municipality.full_name)
+    put_text(ws.cell(4, 1), LABEL_GRANT)
+    put_amount(ws.cell(4, 2), figures.grant)
+
+    row = _table(ws, 6, grant_year.table1_title, grant_year.table1_note, figures.table1)
+    put_text(ws.cell(row, 1), grant_year.box1_title).font = BOLD
+    row += 1
+    box1 = put_text(ws.cell(row, 1), statement.box1)
+    box1.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=3)
+    ws.row_dimensions[row].height = min(409, 15 * (statement.box1.count("\n") + 2))
+    row += 2
+    row = _table(ws, row, grant_year.table2_title, grant_year.table2_note, figures.table2)
+    put_text(ws.cell(row, 1), grant_year.box2_title).font = BOLD
+    row += 1
+    text = put_text(ws.cell(row, 1), grant_year.box2_text)
+    text.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.row_dimensions[row].height = 45
+    put_text(ws.cell(row, 2), CONFIRMED_MARK if figures.box2_confirmed else "")
+    ws.cell(row, 2).alignment = Alignment(horizontal="center", vertical="center")
+    ws.cell(row, 2).font = BOLD
+    ws.print_area = f"A1:C{row}"
+    ws.page_setup.orientation = "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def statement_filename(statement: Statement) -> str:
+    return (
+        f"redegoerelse-{statement.grant.municipality.code}-{statement.grant.grant_year.year}.xlsx"
+    )
+
+
+def statement_workbook(statement: Statement, figures: StatementFigures) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Redegørelse"
+    write_statement_sheet(ws, statement, figures)
+    buffer = BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,415 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from grants.money import KronerField
+
+
+class Municipality(models.Model):
+    code = models.CharField(_("kommunekode"), max_length=3, unique=True)
+    name = models.CharField(_("navn"), max_length=100)
+    region_code = models.CharField(_("regionskode"), max_length=4, blank=True)
+    region = models.CharField(_("region"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("kommune")
+        verbose_name_plural = _("kommuner")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @property
+    def full_name(self) -> str:
+        """As the form writes it: "Lyngby-Taarbæk Kommune"."""
+        return f"{self.name} Kommune"
+
+
+class Programme(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(_("navn"), max_length=100)
+    first_year = models.PositiveSmallIntegerField(_("første år"))
+    last_year = models.PositiveSmallIntegerField(_("sidste år"))
+    description = models.TextField(_("beskrivelse"), blank=True)
+
+    class Meta:
+        ordering = ["first_year"]
+        verbose_name = _("puljeprogram")
+        verbose_name_plural = _("puljeprogrammer")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_year__gte=F("first_year")),
+                name="programme_years_ordered",
+                violation_error_message=_("Sidste år må ikke ligge før første år."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.first_year}-{self.last_year})"
+
+
+class FocusArea(models.Model):
+    """A focus area of the dignity policy, shared across years for filtering initiatives."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(_("navn"), max_length=100)
+    position = models.PositiveSmallIntegerField(_("rækkefølge"), default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("fokusområde")
+        verbose_name_plural = _("fokusområder")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GrantYear(models.Model):
+    """One year of a programme, with that year's form texts. The rows are FormRow objects: the
+    form changed over the years, so its labels are data an administrator maintains."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="years")
+    year = models.PositiveSmallIntegerField(_("år"), unique=True)
+    form_title = models.CharField(_("skemaets titel"), max_length=200)
+    table1_title = models.CharField(_("titel på tabel 1"), max_length=200)
+    table2_title = models.CharField(_("titel på tabel 2"), max_length=200)
+    table1_note = models.TextField(_("note til tabel 1"), blank=True)
+    table2_note = models.TextField(_("note til tabel 2"), blank=True)
+    box1_title = models.CharField(_("titel på boks 1"), max_length=300)
+    box2_title = models.CharField(_("titel på boks 2"), max_length=200)
+    box2_text = models.TextField(_("tekst i boks 2"))
+
+    class Meta:
+        ordering = ["year"]
+        verbose_name = _("tilskudsår")
+        verbose_name_plural = _("tilskudsår")
+
+    def __str__(self) -> str:
+        return f"{self.programme.name} {self.year}"
+
+
+class FormRow(models.Model):
+    class Table(models.IntegerChoices):
+        AREAS = 1, _("Tabel 1")
+        EXPENSES = 2, _("Tabel 2")
+
+    class Kind(models.TextChoices):
+        NORMAL = "normal", _("Almindelig række")
+        OTHER = "andet", _("'Andet' (skal specificeres, når den bruges)")
+        PURCHASES = "anskaffelser", _("'Anskaffelser' (specificeres, hvis relevant)")
+        ADMINISTRATION = "administration", _("Værdighedspolitik og administration")
+
+    grant_year = models.ForeignKey(GrantYear, on_delete=models.CASCADE, related_name="rows")
+    table = models.PositiveSmallIntegerField(_("tabel"), choices=Table.choices)
+    position = models.PositiveSmallIntegerField(_("placering"))
+    code = models.SlugField(
+        _("kode"), help_text=_("Stabil nøgle på tværs af år, fx 'livskvalitet'.")
+    )
+    label = models.CharField(_("tekst"), max_length=200)
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices, default=Kind.NORMAL)
+    focus_area = models.ForeignKey(
+        FocusArea, on_delete=models.PROTECT, null=True, blank=True, related_name="form_rows"
+    )
+
+    class Meta:
+        ordering = ["grant_year", "table", "position"]
+        verbose_name = _("skemarække")
+        verbose_name_plural = _("skemarækker")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grant_year", "table", "position"],
+                name="form_row_unique_position",
+                violation_error_message=_("To rækker i samme tabel har samme placering."),
+            ),
+            models.UniqueConstraint(
+                fields=["grant_year", "table", "code"],
+                name="form_row_unique_code",
+                violation_error_message=_("To rækker i samme tabel har samme kode."),
+            ),
+            models.UniqueConstraint(
+                fields=["grant_year", "table", "label"],
+                name="form_row_unique_label",
+                violation_error_message=_("To rækker i samme tabel har samme tekst."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_table_display()} – {self.label}"
+
+    @property
+    def is_other(self) -> bool:
+        return self.kind == self.Kind.OTHER
+
+    @property
+    def is_purchases(self) -> bool:
+        return self.kind == self.Kind.PURCHASES
+
+    @property
+    def is_administration(self) -> bool:
+        return self.kind == self.Kind.ADMINISTRATION
+
+    @property
+    def takes_specification(self) -> bool:
+        return self.kind in (self.Kind.OTHER, self.Kind.PURCHASES)
+
+
+class Grant(models.Model):
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="grants")
+    grant_year = models.ForeignKey(GrantYear, on_delete=models.PROTECT, related_name="grants")
+    amount = KronerField(_("tilskud"))
+
+    class Meta:
+        ordering = ["grant_year__year", "municipality__name"]
+        verbose_name = _("tilskud")
+        verbose_name_plural = _("tilskud")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "grant_year"],
+                name="grant_one_per_municipality_year",
+                violation_error_message=_("Kommunen har allerede et tilskud for dette år."),
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0),
+                name="grant_amount_not_negative",
+                violation_error_message=_("Tilskuddet må ikke være negativt."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.municipality.name} {self.grant_year.year}"
+
+
+class Statement(models.Model):
+    """The filled-in ministry form (redegørelse) for one grant."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Kladde")
+        SUBMITTED = "submitted", _("Indsendt")
+
+    grant = models.OneToOneField(Grant, on_delete=models.PROTECT, related_name="statement")
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
+    box1 = models.TextField(_("Boks 1"), blank=True)
+    box2_confirmed = models.BooleanField(_("Boks 2 bekræftet"), default=False)
+    submitted_at = models.DateTimeField(_("indsendt"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Bumped by every write; a save carries the version it started from (no lost update).
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["grant__grant_year__year", "grant__municipality__name"]
+        verbose_name = _("redegørelse")
+        verbose_name_plural = _("redegørelser")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(submitted_at__isnull=False),
+                name="statement_submitted_has_time",
+                violation_error_message=_(
+                    "En indsendt redegørelse skal have et indsendelsestidspunkt."
+                ),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(self.grant)
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == self.Status.SUBMITTED
+
+    @property
+    def municipality(self) -> Municipality:
+        return self.grant.municipality
+
+    @property
+    def year(self) -> int:
+        return self.grant.grant_year.year
+
+
+class AllocationLine(models.Model):
+    """One row of Tabel 1 or Tabel 2 of a statement. amount None means not filled in yet."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="lines")
+    row = models.ForeignKey(FormRow, on_delete=models.PROTECT, related_name="lines")
+    amount = KronerField(_("beløb"), null=True, blank=True)
+    specification = models.CharField(_("specifikation"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["row__table", "row__position"]
+        verbose_name = _("fordelingslinje")
+        verbose_name_plural = _("fordelingslinjer")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["statement", "row"],
+                name="allocation_one_line_per_row",
+                violation_error_message=_("Redegørelsen har allerede en linje for denne række."),
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0) | Q(amount__isnull=True),
+                name="allocation_amount_not_negative",
+                violation_error_message=_("Beløbet må ikke være negativt."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.statement} · {self.row}"
+
+
+class SourceDocument(models.Model):
+    """A document figures were taken from (the seeds, or a municipality's own upload)."""
+
+    key = models.CharField(_("nøgle"), max_length=20, unique=True)
+    title = models.CharField(_("titel"), max_length=300)
+    publisher = models.CharField(_("udgiver"), max_length=200, blank=True)
+    published = models.CharField(_("dato"), max_length=50, blank=True)
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = _("kildedokument")
+        verbose_name_plural = _("kildedokumenter")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Initiative(models.Model):
+    key = models.SlugField(_("nøgle"), max_length=120, unique=True)
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="initiatives"
+    )
+    title = models.CharField(_("titel"), max_length=300)
+    description = models.TextField(_("beskrivelse"), blank=True)
+    effect = models.TextField(_("målt effekt"), blank=True)
+    focus_area = models.ForeignKey(
+        FocusArea, on_delete=models.PROTECT, null=True, blank=True, related_name="initiatives"
+    )
+    programme = models.ForeignKey(
+        Programme, on_delete=models.PROTECT, null=True, blank=True, related_name="initiatives"
+    )
+    source = models.ForeignKey(
+        SourceDocument, on_delete=models.PROTECT, null=True, blank=True, related_name="initiatives"
+    )
+
+    class Meta:
+        ordering = ["municipality__name", "title"]
+        verbose_name = _("indsats")
+        verbose_name_plural = _("indsatser")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class InitiativeAmount(models.Model):
+    """A known amount for an initiative in a year. A year with no row is unknown, not 0."""
+
+    initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="amounts")
+    year = models.PositiveSmallIntegerField(_("år"))
+    amount = KronerField(_("beløb"))
+    onward = models.BooleanField(
+        _("og fremover"), default=False, help_text=_("Beløbet gælder også de følgende år.")
+    )
+
+    class Meta:
+        ordering = ["year"]
+        verbose_name = _("beløb for indsats")
+        verbose_name_plural = _("beløb for indsats")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["initiative", "year"],
+                name="initiative_amount_one_per_year",
+                violation_error_message=_("Indsatsen har allerede et beløb for dette år."),
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0),
+                name="initiative_amount_not_negative",
+                violation_error_message=_("Beløbet må ikke være negativt."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.initiative} {self.year}"
+
+    @property
+    def year_label(self) -> str:
+        return f"{self.year} og fremover" if self.onward else str(self.year)
+
+
+class Membership(models.Model):
+    """What a user may do: finance staff edit their own municipality; readers read everything.
+    Superusers are administrators. See grants/permissions.py for the rules themselves."""
+
+    class Role(models.TextChoices):
+        FINANCE = "finance", _("Økonomimedarbejder")
+        READER = "reader", _("Udvalgsmedlem (læseadgang)")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    )
+    role = models.CharField(_("rolle"), max_length=20, choices=Role.choices)
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, null=True, blank=True, related_name="members"
+    )
+
+    class Meta:
+        verbose_name = _("rolle")
+        verbose_name_plural = _("roller")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(role="finance") | Q(municipality__isnull=False),
+                name="membership_finance_has_municipality",
+                violation_error_message=_("En økonomimedarbejder skal høre til en kommune."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()}"
+
+
+class AuditEntry(models.Model):
+    """One recorded change: who, when, what, before and after. Written only by grants.services;
+    never edited (the admin shows it read-only)."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("Oprettet")
+        UPDATE = "update", _("Ændret")
+        SUBMIT = "submit", _("Indsendt")
+        REOPEN = "reopen", _("Genåbnet")
+        IMPORT = "import", _("Indlæst")
+        SEED = "seed", _("Indlæst fra kildedokument")
+
+    statement = models.ForeignKey(
+        Statement, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_entries"
+    )
+    grant = models.ForeignKey(
+        Grant, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_entries"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("tidspunkt"), auto_now_add=True, db_index=True)
+    action = models.CharField(_("handling"), max_length=20, choices=Action.choices)
+    field = models.CharField(_("felt"), max_length=300, blank=True)
+    before = models.TextField(_("før"), blank=True)
+    after = models.TextField(_("efter"), blank=True)
+    note = models.TextField(_("bemærkning"), blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("historikpost")
+        verbose_name_plural = _("historik")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.field}"

@@ -1,0 +1,198 @@
+"""The statement's rules, written once (DESIGN.md §Rules 2, 5, 6).
+
+`compute_figures` is pure: the entry form calls it with the values being typed, the submit service
+calls it with what is in the database, and every page, workbook and chart takes its totals from the
+`StatementFigures` it returns. Nothing else adds up a table.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from grants.models import FormRow
+from grants.money import format_kroner
+
+
+@dataclass(frozen=True)
+class RowFigure:
+    row: FormRow
+    amount: int | None  # None: not filled in
+    specification: str = ""
+
+    @property
+    def field_id(self) -> str:
+        return f"row-{self.row.pk}"
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A rule failure (error) or a soft check (warning), with the field it concerns."""
+
+    code: str
+    message: str
+    field_id: str = ""
+    table: int | None = None
+
+
+@dataclass(frozen=True)
+class TableFigures:
+    table: int
+    rows: list[RowFigure]
+    grant: int
+
+    @property
+    def total(self) -> int:
+        return sum(figure.amount or 0 for figure in self.rows)
+
+    @property
+    def remaining(self) -> int:
+        """Positive: left to allocate; negative: over-allocated."""
+        return self.grant - self.total
+
+    @property
+    def balanced(self) -> bool:
+        return self.remaining == 0
+
+    def row(self, code: str) -> RowFigure | None:
+        return next((figure for figure in self.rows if figure.row.code == code), None)
+
+
+@dataclass(frozen=True)
+class StatementFigures:
+    grant: int
+    table1: TableFigures
+    table2: TableFigures
+    box2_confirmed: bool
+    errors: list[Issue] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list)
+
+    @property
+    def tables(self) -> tuple[TableFigures, TableFigures]:
+        return (self.table1, self.table2)
+
+    @property
+    def can_submit(self) -> bool:
+        return not self.errors
+
+
+def table_name(table: int) -> str:
+    return _("Tabel %(number)s") % {"number": table}
+
+
+def balance_message(table: int, remaining: int) -> str:
+    """ "Tabel 2 mangler 12.000 kr." / "Tabel 1 overstiger tilskuddet med 3.000 kr." """
+    if remaining > 0:
+        return _("%(table)s mangler %(amount)s kr.") % {
+            "table": table_name(table),
+            "amount": format_kroner(remaining),
+        }
+    return _("%(table)s overstiger tilskuddet med %(amount)s kr.") % {
+        "table": table_name(table),
+        "amount": format_kroner(-remaining),
+    }
+
+
+def compute_figures(
+    *,
+    grant: int,
+    rows: Iterable[RowFigure],
+    box2_confirmed: bool,
+) -> StatementFigures:
+    by_table: dict[int, list[RowFigure]] = {1: [], 2: []}
+    for figure in sorted(rows, key=lambda f: (f.row.table, f.row.position)):
+        by_table[figure.row.table].append(figure)
+    table1 = TableFigures(1, by_table[1], grant)
+    table2 = TableFigures(2, by_table[2], grant)
+    errors: list[Issue] = []
+    warnings: list[Issue] = []
+
+    for table in (table1, table2):
+        # Form note: "Midlerne skal fordeles på overskrifterne og summe til det beløb, som
+        # kommunen modtager."
+        if not table.balanced:
+            first_field = table.rows[0].field_id if table.rows else ""
+            errors.append(
+                Issue(
+                    "unbalanced",
+                    balance_message(table.table, table.remaining),
+                    first_field,
+                    table.table,
+                )
+            )
+        for figure in table.rows:
+            used = (figure.amount or 0) > 0
+            specified = bool(figure.specification.strip())
+            # Form note: "Specificer hvis posten 'Andet' benyttes".
+            if figure.row.is_other and used and not specified:
+                errors.append(
+                    Issue(
+                        "other_unspecified",
+                        _(
+                            "%(table)s: Posten '%(label)s' er brugt (%(amount)s kr.) og skal "
+                            "specificeres."
+                        )
+                        % {
+                            "table": table_name(table.table),
+                            "label": figure.row.label,
+                            "amount": format_kroner(figure.amount),
+                        },
+                        f"spec-{figure.row.pk}",
+                        table.table,
+                    )
+                )
+            # Form note: "Posten 'anskaffelser' specificeres også, hvis relevant" (a soft check).
+            if figure.row.is_purchases and used and not specified:
+                warnings.append(
+                    Issue(
+                        "purchases_unspecified",
+                        _(
+                            "%(table)s: '%(label)s' har et beløb (%(amount)s kr.) uden "
+                            "specifikation. Specificer posten, hvis det er relevant."
+                        )
+                        % {
+                            "table": table_name(table.table),
+                            "label": figure.row.label,
+                            "amount": format_kroner(figure.amount),
+                        },
+                        f"spec-{figure.row.pk}",
+                        table.table,
+                    )
+                )
+
+    admin1 = next((f for f in table1.rows if f.row.is_administration), None)
+    admin2 = next((f for f in table2.rows if f.row.is_administration), None)
+    if admin1 and admin2 and (admin1.amount or 0) != (admin2.amount or 0):
+        warnings.append(
+            Issue(
+                "administration_differs",
+                _("Rækken '%(label)s' er %(amount1)s kr. i tabel 1, men %(amount2)s kr. i tabel 2.")
+                % {
+                    "label": admin1.row.label,
+                    "amount1": format_kroner(admin1.amount or 0),
+                    "amount2": format_kroner(admin2.amount or 0),
+                },
+                admin2.field_id,
+                2,
+            )
+        )
+
+    if not box2_confirmed:
+        errors.append(
+            Issue(
+                "not_confirmed", _("Boks 2: Bekræftelsen er ikke afkrydset."), "id_box2_confirmed"
+            )
+        )
+    return StatementFigures(grant, table1, table2, box2_confirmed, errors, warnings)
+
+
+def statement_figures(statement) -> StatementFigures:
+    """The figures of a saved statement. Expects `lines__row` to be prefetched for a fixed
+    number of queries (see grants.permissions.statement_queryset)."""
+    return compute_figures(
+        grant=statement.grant.amount,
+        rows=[
+            RowFigure(line.row, line.amount, line.specification) for line in statement.lines.all()
+        ],
+        box2_confirmed=statement.box2_confirmed,
+    )

@@ -1,0 +1,226 @@
+"""Loading the reference and seed data (fixtures/) idempotently: a second load changes nothing.
+
+Reference data (municipalities, programmes, years and their rows, sources, initiatives, proposals)
+is brought up to the files' content by natural key. A statement is created once and then left alone:
+after that it belongs to its users, and the audit trail records what they do with it.
+"""
+
+import csv
+import json
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from budgets.models import BudgetProposal, ProposalAmount
+from grants.models import (
+    AllocationLine,
+    AuditEntry,
+    FocusArea,
+    FormRow,
+    Grant,
+    GrantYear,
+    Initiative,
+    InitiativeAmount,
+    Municipality,
+    Programme,
+    SourceDocument,
+    Statement,
+)
+from grants.money import format_kroner
+
+FIXTURES = Path(settings.BASE_DIR) / "fixtures"
+
+
+def _load_json(name: str) -> dict:
+    return json.loads((FIXTURES / "seed" / name).read_text(encoding="utf-8"))
+
+
+def _upsert(model, lookup: dict, values: dict) -> tuple[object, bool]:
+    """update_or_create that writes only when something differs (so a reload touches nothing)."""
+    obj = model.objects.filter(**lookup).first()
+    if obj is None:
+        return model.objects.create(**lookup, **values), True
+    dirty = [name for name, value in values.items() if getattr(obj, name) != value]
+    if dirty:
+        for name in dirty:
+            setattr(obj, name, values[name])
+        obj.save(update_fields=dirty)
+    return obj, bool(dirty)
+
+
+def load_municipalities() -> int:
+    changed = 0
+    with (FIXTURES / "reference" / "municipalities.csv").open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            _, c = _upsert(
+                Municipality,
+                {"code": row["code"]},
+                {"name": row["name"], "region_code": row["region_code"], "region": row["region"]},
+            )
+            changed += c
+    return changed
+
+
+def load_programmes() -> int:
+    data = _load_json("programmes.json")
+    changed = 0
+    for position, area in enumerate(data["focus_areas"], start=1):
+        changed += _upsert(
+            FocusArea, {"slug": area["slug"]}, {"name": area["name"], "position": position}
+        )[1]
+    for source in data["sources"]:
+        key = source["key"]
+        changed += _upsert(
+            SourceDocument, {"key": key}, {k: v for k, v in source.items() if k != "key"}
+        )[1]
+    for prog in data["programmes"]:
+        programme, c = _upsert(
+            Programme,
+            {"slug": prog["slug"]},
+            {k: prog[k] for k in ("name", "first_year", "last_year", "description")},
+        )
+        changed += c
+        for year in prog["years"]:
+            grant_year = GrantYear.objects.filter(year=year["year"]).first()
+            texts = {k: v for k, v in year.items() if k not in ("year", "rows")}
+            if grant_year is None:
+                grant_year = GrantYear.objects.create(
+                    programme=programme, year=year["year"], **texts
+                )
+                changed += 1
+                for table, rows in year["rows"].items():
+                    for position, row in enumerate(rows, start=1):
+                        FormRow.objects.create(
+                            grant_year=grant_year,
+                            table=int(table),
+                            position=position,
+                            code=row["code"],
+                            label=row["label"],
+                            kind=row["kind"],
+                            focus_area=FocusArea.objects.get(slug=row["focus_area"])
+                            if row["focus_area"]
+                            else None,
+                        )
+            # An existing year's texts and rows belong to the administrators: not overwritten.
+    return changed
+
+
+def load_initiatives() -> int:
+    changed = 0
+    records = _load_json("initiatives.json")["initiatives"]
+    records += _load_json("proposals.json")["initiatives"]
+    municipalities = {m.code: m for m in Municipality.objects.all()}
+    areas = {a.slug: a for a in FocusArea.objects.all()}
+    programmes = {p.slug: p for p in Programme.objects.all()}
+    sources = {s.key: s for s in SourceDocument.objects.all()}
+    for rec in records:
+        initiative, c = _upsert(
+            Initiative,
+            {"key": rec["key"]},
+            {
+                "municipality": municipalities[rec["municipality_code"]],
+                "title": rec["title"],
+                "description": rec["description"],
+                "effect": rec.get("effect", ""),
+                "focus_area": areas.get(rec["focus_area"]) if rec["focus_area"] else None,
+                "programme": programmes.get(rec["programme"]) if rec["programme"] else None,
+                "source": sources[rec["source"]],
+            },
+        )
+        changed += c
+        for amount in rec["amounts"]:
+            changed += _upsert(
+                InitiativeAmount,
+                {"initiative": initiative, "year": amount["year"]},
+                {"amount": amount["amount"], "onward": amount["onward"]},
+            )[1]
+    return changed
+
+
+def load_proposals() -> int:
+    data = _load_json("proposals.json")
+    municipality = Municipality.objects.get(code=data["municipality_code"])
+    source = SourceDocument.objects.get(key=data["source"])
+    changed = 0
+    for rec in data["proposals"]:
+        proposal, c = _upsert(
+            BudgetProposal,
+            {"municipality": municipality, "code": rec["code"]},
+            {
+                "budget": "Budget 2020-23",
+                "committee": rec["committee"],
+                "committee_name": rec["committee_name"],
+                "activity_area": rec["activity_area"],
+                "centre": rec["centre"],
+                "title": rec["title"],
+                "type": rec["type"],
+                "description": rec["description"],
+                "source": source,
+            },
+        )
+        changed += c
+        for year, amount in rec["amounts"].items():
+            fte = rec["fte"].get(year)
+            changed += _upsert(
+                ProposalAmount,
+                {"proposal": proposal, "year": int(year)},
+                {"amount": amount, "fte": Decimal(fte) if fte is not None else None},
+            )[1]
+        wanted = set(Initiative.objects.filter(key__in=rec["initiative_keys"]))
+        if set(proposal.initiatives.all()) != wanted:
+            proposal.initiatives.set(wanted)
+            changed += 1
+    return changed
+
+
+def load_statements() -> int:
+    changed = 0
+    for rec in _load_json("statements.json")["statements"]:
+        municipality = Municipality.objects.get(code=rec["municipality_code"])
+        grant_year = GrantYear.objects.get(year=rec["year"])
+        if Grant.objects.filter(municipality=municipality, grant_year=grant_year).exists():
+            continue
+        grant = Grant.objects.create(
+            municipality=municipality, grant_year=grant_year, amount=rec["grant"]
+        )
+        box1 = rec.get("box1", "")
+        if rec.get("box1_file"):
+            box1 = (FIXTURES / "seed" / rec["box1_file"]).read_text(encoding="utf-8").strip()
+        submitted = rec["status"] == Statement.Status.SUBMITTED
+        statement = Statement.objects.create(
+            grant=grant,
+            status=rec["status"],
+            box1=box1,
+            box2_confirmed=rec["box2_confirmed"],
+            submitted_at=timezone.now() if submitted else None,
+        )
+        for row in grant_year.rows.all():
+            value = rec["lines"][str(row.table)].get(row.code)
+            amount, spec = value if isinstance(value, list) else (value, "")
+            AllocationLine.objects.create(
+                statement=statement, row=row, amount=amount, specification=spec
+            )
+        AuditEntry.objects.create(
+            statement=statement,
+            grant=grant,
+            action=AuditEntry.Action.SEED,
+            field="Tilskud",
+            after=format_kroner(rec["grant"]),
+            note="Indlæst fra kildedokumenterne (fixtures/seed/statements.json).",
+        )
+        changed += 1
+    return changed
+
+
+@transaction.atomic
+def load_all() -> dict[str, int]:
+    return {
+        "municipalities": load_municipalities(),
+        "programmes": load_programmes(),
+        "initiatives": load_initiatives(),
+        "proposals": load_proposals(),
+        "statements": load_statements(),
+    }

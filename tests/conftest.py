@@ -1,0 +1,61 @@
+import os
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from grants.models import Membership, Municipality, Statement
+from grants.permissions import statement_queryset
+from grants.seed import load_all
+
+# Playwright's sync API leaves an asyncio loop marked running in the test process; Django would
+# refuse database access from live_server tests. Test process only, never in settings.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def seed(db):
+    """The reference and seed data, as `make run` loads it."""
+    if not Municipality.objects.exists():
+        load_all()
+
+
+def make_user(
+    username: str, *, role: str | None = None, code: str | None = None, superuser: bool = False
+):
+    user = get_user_model().objects.create_user(
+        username=username, password="pw-" + username, is_superuser=superuser, is_staff=superuser
+    )
+    if role:
+        Membership.objects.create(
+            user=user,
+            role=role,
+            municipality=Municipality.objects.get(code=code) if code else None,
+        )
+    return user
+
+
+@pytest.fixture
+def lyngby(seed):
+    """Finance staff of Lyngby-Taarbæk (173)."""
+    return make_user("lyngby", role=Membership.Role.FINANCE, code="173")
+
+
+@pytest.fixture
+def ishoj(seed):
+    """Finance staff of Ishøj (183)."""
+    return make_user("ishoj", role=Membership.Role.FINANCE, code="183")
+
+
+@pytest.fixture
+def reader(seed):
+    """A committee member: reads everything, changes nothing."""
+    return make_user("udvalg", role=Membership.Role.READER)
+
+
+@pytest.fixture
+def administrator(seed):
+    return make_user("admin", superuser=True)
+
+
+def get_statement(code: str, year: int) -> Statement:
+    return statement_queryset().get(grant__municipality__code=code, grant__grant_year__year=year)

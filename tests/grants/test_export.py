@@ -1,0 +1,137 @@
+"""The statement workbook: written to disk, read back with openpyxl, recalculated by LibreOffice."""
+
+import csv
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from openpyxl import load_workbook
+
+from grants.exports import statement_workbook
+from grants.rules import statement_figures
+from grants.services import StatementValues, reopen_statement, save_statement
+from tests.conftest import get_statement
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def export(client, user, code="173", year=2018) -> bytes:
+    client.force_login(user)
+    response = client.get(f"/statements/{code}/{year}/export.xlsx")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    assert f'filename="redegoerelse-{code}-{year}.xlsx"' in response["Content-Disposition"]
+    return response.content
+
+
+def label_map(ws) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for a, b, *_ in ws.iter_rows(min_col=1, max_col=3):
+        if a.value is not None:
+            out.setdefault(a.value, []).append((b, a.row))
+    return out
+
+
+def test_workbook_has_every_figure_beside_its_label(client, reader, tmp_path):
+    path = tmp_path / "redegoerelse-173-2018.xlsx"
+    path.write_bytes(export(client, reader))
+    ws = load_workbook(path).active
+    assert (
+        ws["A1"].value
+        == "Redegørelse for anvendelsen af midlerne til en mere værdig ældrepleje i 2018"
+    )
+    assert (ws["A3"].value, ws["B3"].value) == ("Kommune:", "Lyngby-Taarbæk Kommune")
+    assert (ws["A4"].value, ws["B4"].value) == ("Tilskud:", 11_280_000)
+    labels = label_map(ws)
+    expected = {
+        "Livskvalitet": [8_879_000],
+        "Selvbestemmelse": [520_000],
+        "Kvalitet, tværfaglighed og sammenhæng i plejen": [1_607_000],
+        "Mad og ernæring": [0],
+        "En værdig død": [64_000],
+        "Andet": [0, 300_000],
+        "Revision af værdighedspolitik, dialog og administration mv.": [210_000, 210_000],
+        "Lønudgifter (mere personale mhp. flere varme hænder)": [10_245_000],
+        "Kompetenceudvikling af personale": [425_000],
+        "Anskaffelser": [100_000],
+    }
+    for label, amounts in expected.items():
+        cells = [cell for cell, _row in labels[label]]
+        assert [c.value for c in cells] == amounts, label
+        for c in cells:
+            assert type(c.value) is int and c.number_format == "#,##0"
+    other_row = labels["Andet"][1][1]
+    assert ws.cell(other_row, 3).value == "licenser og indsatser rettet mod de pårørende"
+    totals = [cell.value for cell, _ in labels["Udmøntning i alt"]]
+    assert totals[0].startswith("=SUM(B") and totals[1].startswith("=SUM(B")
+    assert [cell.value for cell, _ in labels["Samlet beløb"]] == ["=B4", "=B4"]
+    box2_row = labels[get_statement("173", 2018).grant.grant_year.box2_text][0][1]
+    assert ws.cell(box2_row, 2).value == "X"
+
+
+def test_command_writes_the_same_workbook(client, reader, tmp_path):
+    out = tmp_path / "cmd.xlsx"
+    call_command("export_statement", "173", "2018", "-o", str(out))
+    (tmp_path / "web.xlsx").write_bytes(export(client, reader))
+
+    def cells(p):
+        return [[c.value for c in r] for r in load_workbook(p).active.iter_rows()]
+
+    assert cells(out) == cells(tmp_path / "web.xlsx")
+
+
+def test_user_text_starting_like_a_formula_stays_text(client, lyngby, administrator, tmp_path):
+    statement = get_statement("173", 2018)
+    reopen_statement(statement=statement, acting_user=administrator, reason="test")
+    other = statement.lines.get(row__table=2, row__code="andet")
+    hostile = '=HYPERLINK("http://example.invalid","klik")'
+    save_statement(
+        statement=statement,
+        acting_user=lyngby,
+        expected_version=statement.version,
+        values=StatementValues(
+            specifications={other.row_id: hostile}, box1="=1+1\n+45 12 34 56\n-minus\n@at"
+        ),
+    )
+    path = tmp_path / "x.xlsx"
+    path.write_bytes(export(client, lyngby))
+    ws = load_workbook(path).active
+    values = {c.value: c for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
+    assert values[hostile].data_type == "s" and values[hostile].quotePrefix
+    assert values["=1+1\n+45 12 34 56\n-minus\n@at"].data_type == "s"
+    formulas = [c.value for row in ws.iter_rows() for c in row if c.data_type == "f"]
+    assert all(f.startswith(("=SUM(", "=B4")) for f in formulas), formulas
+
+
+# In CI (CI=true) a missing LibreOffice fails the test instead of skipping it.
+@pytest.mark.skipif(
+    SOFFICE is None and not os.environ.get("CI"), reason="LibreOffice is not installed"
+)
+def test_libreoffice_recalculates_both_totals_to_the_grant(reader, tmp_path):
+    statement = get_statement("173", 2018)
+    path = tmp_path / "redegoerelse-173-2018.xlsx"
+    path.write_bytes(statement_workbook(statement, statement_figures(statement)))
+    subprocess.run(
+        [
+            SOFFICE,
+            f"-env:UserInstallation=file://{tmp_path}/lo-profile",
+            "--headless",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76",
+            "--outdir",
+            str(tmp_path),
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    rows = list(csv.reader(Path(tmp_path / "redegoerelse-173-2018.csv").open(encoding="utf-8")))
+    totals = [r[1] for r in rows if r and r[0] == "Udmøntning i alt"]
+    assert totals == ["11,280,000", "11,280,000"]
+    assert [r[1] for r in rows if r and r[0] == "Samlet beløb"] == ["11,280,000", "11,280,000"]
