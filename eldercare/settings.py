@@ -88,9 +88,15 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Concurrent writers (two finance officers, the lost-update tests) wait for the lock
-    # instead of failing at once with "database is locked".
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Concurrent writers (two finance officers, the lost-update tests) queue for the write lock:
+    # IMMEDIATE takes it when a transaction starts, so two transactions never both read and then
+    # both try to upgrade to writing (which SQLite answers with "database is locked" at once).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    )
+    # A file, not the shared in-memory database: threads and the live server then lock the way
+    # a real deployment does.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

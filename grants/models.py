@@ -392,6 +392,9 @@ class AuditEntry(models.Model):
     grant = models.ForeignKey(
         Grant, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_entries"
     )
+    initiative = models.ForeignKey(
+        Initiative, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_entries"
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -22,7 +22,8 @@ class RowFigure:
 
     @property
     def field_id(self) -> str:
-        return f"row-{self.row.pk}"
+        """The entry form's input for this row's amount (see grants.forms)."""
+        return f"amount-{self.row.pk}"
 
 
 @dataclass(frozen=True)
@@ -179,9 +180,7 @@ def compute_figures(
 
     if not box2_confirmed:
         errors.append(
-            Issue(
-                "not_confirmed", _("Boks 2: Bekræftelsen er ikke afkrydset."), "id_box2_confirmed"
-            )
+            Issue("not_confirmed", _("Boks 2: Bekræftelsen er ikke afkrydset."), "box2_confirmed")
         )
     return StatementFigures(grant, table1, table2, box2_confirmed, errors, warnings)
 

@@ -16,6 +16,8 @@ from grants.models import (
     FormRow,
     Grant,
     GrantYear,
+    Initiative,
+    InitiativeAmount,
     Municipality,
     Statement,
 )
@@ -71,6 +73,7 @@ class StatementValues:
     specifications: dict[int, str] = field(default_factory=dict)  # FormRow pk -> text
     box1: str | None = None
     box2_confirmed: bool | None = None
+    grant: int | None = None  # the grant amount, when the user changes it
 
 
 def row_label(row: FormRow) -> str:
@@ -162,6 +165,13 @@ def save_statement(
             if dirty:
                 line.full_clean(validate_unique=False, validate_constraints=True)
                 changed_lines.append(line)
+
+        if values.grant is not None and values.grant != current.grant.amount:
+            record(_("Tilskud"), format_kroner(current.grant.amount), format_kroner(values.grant))
+            grant = current.grant
+            grant.amount = values.grant
+            grant.full_clean(validate_unique=False)
+            grant.save(update_fields=["amount"])
 
         statement_fields = {}
         if values.box1 is not None and values.box1 != current.box1:
@@ -277,27 +287,111 @@ def register_grant(
         return statement
 
 
-def change_grant_amount(
-    *, statement: Statement, amount: int, acting_user, expected_version: int | None
-) -> None:
-    with transaction.atomic():
-        current = _lock(statement, expected_version)
-        grant = Grant.objects.select_for_update().get(pk=current.grant_id)
-        if grant.amount == amount:
-            return
-        before = grant.amount
-        grant.amount = amount
-        grant.full_clean()
-        grant.save(update_fields=["amount"])
-        _bump(current)
-        AuditEntry.objects.create(
-            statement=current,
-            grant=grant,
-            actor=acting_user,
-            action=AuditEntry.Action.UPDATE,
-            field=_("Tilskud"),
-            before=format_kroner(before),
-            after=format_kroner(amount),
+def last_year_split(
+    *, statement: Statement, grant_amount: int | None = None
+) -> StatementValues | None:
+    """Last year's split of the same municipality, scaled to this year's grant in whole kroner.
+
+    Rows are matched by their stable code. Each table is scaled on its own; the rounding remainder
+    goes to the table's largest row, so each table still sums exactly to the grant. None when there
+    is no earlier statement with figures to start from.
+    """
+    grant = statement.grant
+    target = grant.amount if grant_amount is None else grant_amount
+    previous = (
+        Statement.objects.filter(
+            grant__municipality_id=grant.municipality_id,
+            grant__grant_year__year__lt=grant.grant_year.year,
         )
-        _sync(statement, current)
-        statement.grant.amount = amount
+        .select_related("grant")
+        .prefetch_related("lines__row")
+        .order_by("-grant__grant_year__year")
+        .first()
+    )
+    if previous is None:
+        return None
+    old_total = {1: 0, 2: 0}
+    old: dict[tuple[int, str], int] = {}
+    for line in previous.lines.all():
+        if line.amount:
+            old[(line.row.table, line.row.code)] = line.amount
+            old_total[line.row.table] += line.amount
+    if not any(old_total.values()):
+        return None
+    values = StatementValues()
+    rows = list(grant.grant_year.rows.all())
+    for table in (1, 2):
+        table_rows = [r for r in rows if r.table == table]
+        if not old_total[table] or not table_rows:
+            continue
+        scaled = {
+            r.pk: old.get((table, r.code), 0) * target // old_total[table] for r in table_rows
+        }
+        # The remainder lands on the largest row (the first of them on a tie).
+        largest = max(table_rows, key=lambda r: (scaled[r.pk], -r.position))
+        scaled[largest.pk] += target - sum(scaled.values())
+        values.amounts.update(scaled)
+    return values
+
+
+def save_initiative(
+    *, initiative, amounts: dict[int, tuple[int, bool] | None], acting_user
+) -> list[AuditEntry]:
+    """Create or update an initiative and its known amounts per year, recording every change.
+
+    `amounts` maps a year to (amount, onward) or to None to forget that year's amount (unknown
+    again). Years not named are left as they are.
+    """
+    with transaction.atomic():
+        entries: list[AuditEntry] = []
+        created = initiative.pk is None
+        before = None if created else Initiative.objects.select_for_update().get(pk=initiative.pk)
+        initiative.full_clean()
+        initiative.save()
+
+        def record(field_name: str, old: str, new: str) -> None:
+            entries.append(
+                AuditEntry(
+                    initiative=initiative,
+                    actor=acting_user,
+                    action=AuditEntry.Action.CREATE if created else AuditEntry.Action.UPDATE,
+                    field=field_name,
+                    before=old,
+                    after=new,
+                )
+            )
+
+        for name in ("title", "description", "effect", "focus_area", "programme"):
+            old = "" if before is None else str(getattr(before, name) or "")
+            new = str(getattr(initiative, name) or "")
+            if old != new:
+                record(str(Initiative._meta.get_field(name).verbose_name).capitalize(), old, new)
+        existing = {a.year: a for a in InitiativeAmount.objects.filter(initiative=initiative)}
+        for year, value in sorted(amounts.items()):
+            current = existing.get(year)
+            old_text = "" if current is None else _amount_label(current.amount, current.onward)
+            if value is None:
+                if current is not None:
+                    current.delete()
+                    record(_("Beløb %(year)s") % {"year": year}, old_text, _("ukendt"))
+                continue
+            amount, onward = value
+            if current is None:
+                current = InitiativeAmount(initiative=initiative, year=year)
+            elif (current.amount, current.onward) == (amount, onward):
+                continue
+            current.amount, current.onward = amount, onward
+            current.full_clean()
+            current.save()
+            record(
+                _("Beløb %(year)s") % {"year": year},
+                old_text or _("ukendt"),
+                _amount_label(amount, onward),
+            )
+        AuditEntry.objects.bulk_create(entries)
+        return entries
+
+
+def _amount_label(amount: int, onward: bool) -> str:
+    text = format_kroner(amount) + " kr."
+    return text + " " + _("og fremover") if onward else text

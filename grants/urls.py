@@ -6,12 +6,24 @@ app_name = "grants"
 
 urlpatterns = [
     path("", views.overview, name="overview"),
+    path("grants/new/", views.grant_new, name="grant_new"),
     path("statements/<str:code>/<int:year>/", views.statement_detail, name="statement"),
+    path("statements/<str:code>/<int:year>/edit/", views.statement_edit, name="statement_edit"),
+    path(
+        "statements/<str:code>/<int:year>/reopen/", views.statement_reopen, name="statement_reopen"
+    ),
+    path(
+        "statements/<str:code>/<int:year>/history/",
+        views.statement_history,
+        name="statement_history",
+    ),
     path(
         "statements/<str:code>/<int:year>/export.xlsx",
         views.statement_export,
         name="statement_export",
     ),
     path("initiatives/", views.initiative_list, name="initiatives"),
+    path("initiatives/new/", views.initiative_edit, name="initiative_new"),
     path("initiatives/<int:pk>/", views.initiative_detail, name="initiative"),
+    path("initiatives/<int:pk>/edit/", views.initiative_edit, name="initiative_edit"),
 ]

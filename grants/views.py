@@ -1,17 +1,55 @@
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
 from budgets.models import BudgetProposal, ProposalAmount
 from grants.exports import statement_filename, statement_workbook
 from grants.filters import InitiativeFilter
-from grants.models import GrantYear, Initiative, InitiativeAmount, Municipality, Statement
-from grants.permissions import can_write_municipality, get_statement_for_user
-from grants.rules import statement_figures
+from grants.forms import GrantForm, InitiativeForm, ReopenForm, StatementForm
+from grants.models import (
+    AuditEntry,
+    GrantYear,
+    Initiative,
+    InitiativeAmount,
+    Municipality,
+    Statement,
+)
+from grants.money import AmountError, format_kroner, parse_kroner
+from grants.permissions import (
+    can_write_municipality,
+    check_write,
+    get_statement_for_user,
+    is_admin,
+    is_writer,
+    membership,
+    statement_queryset,
+)
+from grants.rules import Issue, statement_figures
+from grants.services import (
+    GrantExists,
+    NotSubmitted,
+    RulesNotMet,
+    StaleVersion,
+    StatementFrozen,
+    last_year_split,
+    register_grant,
+    reopen_statement,
+    row_label,
+    save_initiative,
+    save_statement,
+    submit_statement,
+)
 from grants.tables import InitiativeTable
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -102,3 +140,281 @@ def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     return render(request, "grants/initiative_detail.html", {"initiative": initiative})
+
+
+# --- Finance staff: writing -------------------------------------------------------------------
+
+
+def _statement_url(statement: Statement, name: str = "grants:statement") -> str:
+    return reverse(name, args=[statement.grant.municipality.code, statement.grant.grant_year.year])
+
+
+def _error_summary(form: StatementForm, issues: list[Issue]) -> list[dict]:
+    """Every problem once, each linking to the field it concerns."""
+    out = []
+    for name, errors in form.errors.items():
+        target = form[name].auto_id if name in form.fields else ""
+        for error in errors:
+            out.append({"message": error, "target": target})
+    for issue in issues:
+        target = form[issue.field_id].auto_id if issue.field_id in form.fields else ""
+        out.append({"message": issue.message, "target": target})
+    return out
+
+
+def _render_edit(request, statement, form, *, submit_errors=(), status=200):
+    if form.is_bound:
+        form.is_valid()  # figures of what was typed need the cleaned values
+    figures = form.figures() if form.is_bound else statement_figures(statement)
+    tables = [
+        {
+            "figures": table,
+            "title": title,
+            "note": note,
+            "rows": [
+                {"row": f.row, "amount": form.amount_field(f.row), "spec": form.spec_field(f.row)}
+                for f in table.rows
+            ],
+        }
+        for table, title, note in (
+            (
+                figures.table1,
+                statement.grant.grant_year.table1_title,
+                statement.grant.grant_year.table1_note,
+            ),
+            (
+                figures.table2,
+                statement.grant.grant_year.table2_title,
+                statement.grant.grant_year.table2_note,
+            ),
+        )
+    ]
+    return render(
+        request,
+        "grants/statement_edit.html",
+        {
+            "statement": statement,
+            "grant_year": statement.grant.grant_year,
+            "form": form,
+            "figures": figures,
+            "tables": tables,
+            "summary": _error_summary(form, list(submit_errors)),
+            "has_previous": Statement.objects.filter(
+                grant__municipality=statement.grant.municipality,
+                grant__grant_year__year__lt=statement.grant.grant_year.year,
+            ).exists(),
+        },
+        status=status,
+    )
+
+
+def _render_frozen(request, statement, status=200):
+    return render(
+        request,
+        "grants/statement_frozen.html",
+        {"statement": statement, "reopen_form": ReopenForm(), "can_reopen": is_admin(request.user)},
+        status=status,
+    )
+
+
+def _render_conflict(request, statement, form: StatementForm, current: Statement):
+    """The save was based on an old version: show theirs and yours; overwrite nothing."""
+    saved = statement_queryset().get(pk=current.pk)
+    saved_lines = {line.row_id: line for line in saved.lines.all()}
+    rows = []
+    for row in form.rows:
+        line = saved_lines[row.pk]
+        mine = form.data.get(f"amount-{row.pk}", "")
+        theirs = format_kroner(line.amount)
+        rows.append(
+            {
+                "label": row_label(row),
+                "theirs": theirs,
+                "mine": mine,
+                "differs": (mine or "").strip() != theirs,
+            }
+        )
+    other = (
+        AuditEntry.objects.filter(statement=saved)
+        .select_related("actor")
+        .order_by("-at", "-id")
+        .first()
+    )
+    keep = form.data.copy()
+    keep["version"] = saved.version
+    return render(
+        request,
+        "grants/statement_conflict.html",
+        {
+            "statement": saved,
+            "rows": rows,
+            "theirs_box1": saved.box1,
+            "mine_box1": form.data.get("box1", ""),
+            "theirs_grant": format_kroner(saved.grant.amount),
+            "mine_grant": form.data.get("grant", ""),
+            "other": other,
+            "keep": [
+                (k, v)
+                for k in keep
+                for v in keep.getlist(k)
+                if k not in ("csrfmiddlewaretoken", "action")
+            ],
+        },
+        status=409,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def statement_edit(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    statement = get_statement_for_user(request.user, code, year, write=True)
+    if statement.is_submitted:
+        # Frozen (rule 3): a write is refused, whatever it carries.
+        return _render_frozen(request, statement, status=409 if request.method == "POST" else 200)
+    if request.method == "GET":
+        return _render_edit(request, statement, StatementForm(statement))
+
+    action = request.POST.get("action", "save")
+    form = StatementForm(statement, request.POST)
+    if action == "prefill":
+        # Scale to the grant as typed, where it reads as an amount; else to the saved grant.
+        try:
+            typed = parse_kroner(request.POST.get("grant", ""))
+        except AmountError:
+            typed = None
+        values = last_year_split(statement=statement, grant_amount=typed)
+        if values is None:
+            messages.error(request, _("Der er ingen tidligere redegørelse med tal at starte fra."))
+            return _render_edit(request, statement, form)
+        data = request.POST.copy()
+        for pk, amount in values.amounts.items():
+            data[f"amount-{pk}"] = format_kroner(amount)
+        messages.info(
+            request,
+            _(
+                "Tabellerne er udfyldt med sidste års fordeling skaleret til årets tilskud. "
+                "Intet er gemt endnu: kontrollér tallene og tryk 'Gem kladde'."
+            ),
+        )
+        return _render_edit(request, statement, StatementForm(statement, data))
+    if not form.is_valid():
+        return _render_edit(request, statement, form, status=400)
+    try:
+        save_statement(
+            statement=statement,
+            values=form.values(),
+            acting_user=request.user,
+            expected_version=form.cleaned_data["version"],
+        )
+        if action == "submit":
+            submit_statement(
+                statement=statement, acting_user=request.user, expected_version=statement.version
+            )
+            messages.success(request, _("Redegørelsen er indsendt."))
+            return redirect(_statement_url(statement))
+    except StaleVersion as error:
+        return _render_conflict(request, statement, form, error.current)
+    except StatementFrozen:
+        return _render_frozen(request, statement_queryset().get(pk=statement.pk), status=409)
+    except RulesNotMet as error:
+        statement = statement_queryset().get(pk=statement.pk)
+        messages.warning(request, _("Kladden er gemt, men redegørelsen kan ikke indsendes endnu."))
+        return _render_edit(
+            request, statement, StatementForm(statement), submit_errors=error.errors, status=400
+        )
+    messages.success(request, _("Kladden er gemt."))
+    return redirect(_statement_url(statement, "grants:statement_edit"))
+
+
+@require_POST
+def statement_reopen(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    statement = get_statement_for_user(request.user, code, year)
+    if not is_admin(request.user):
+        raise PermissionDenied
+    form = ReopenForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Angiv en begrundelse for genåbningen."))
+        return _render_frozen(request, statement, status=400)
+    try:
+        reopen_statement(
+            statement=statement, acting_user=request.user, reason=form.cleaned_data["reason"]
+        )
+    except NotSubmitted as error:
+        messages.error(request, str(error))
+        return redirect(_statement_url(statement))
+    messages.success(request, _("Redegørelsen er genåbnet og er nu en kladde."))
+    return redirect(_statement_url(statement, "grants:statement_edit"))
+
+
+def statement_history(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    statement = get_statement_for_user(request.user, code, year)
+    entries = AuditEntry.objects.filter(statement=statement).select_related("actor")
+    return render(
+        request, "grants/statement_history.html", {"statement": statement, "entries": entries}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def grant_new(request: HttpRequest) -> HttpResponse:
+    if not is_writer(request.user):
+        raise PermissionDenied
+    own = None if is_admin(request.user) else membership(request.user).municipality
+    form = GrantForm(request.POST or None, municipality=own)
+    if request.method == "POST" and form.is_valid():
+        try:
+            statement = register_grant(
+                municipality=form.cleaned_data["municipality"],
+                grant_year=form.cleaned_data["grant_year"],
+                amount=form.cleaned_data["amount"],
+                acting_user=request.user,
+            )
+        except GrantExists as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Tilskuddet er registreret. Fordel det i tabellerne."))
+            return redirect(_statement_url(statement, "grants:statement_edit"))
+    return render(
+        request,
+        "grants/grant_form.html",
+        {"form": form, "municipality": own},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def initiative_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    if pk is None:
+        if not is_writer(request.user):
+            raise PermissionDenied
+        initiative = Initiative()
+    else:
+        initiative = get_object_or_404(Initiative.objects.select_related("municipality"), pk=pk)
+        check_write(request.user, initiative.municipality)
+    own = None if is_admin(request.user) else membership(request.user).municipality
+    form = InitiativeForm(request.POST or None, instance=initiative)
+    if pk is None and own is None:
+        form.fields["municipality"] = forms.ModelChoiceField(
+            Municipality.objects.all(), label=_("Kommune"), to_field_name="code"
+        )
+    if request.method == "POST" and form.is_valid():
+        initiative = form.instance
+        if pk is None:
+            initiative.municipality = own or form.cleaned_data["municipality"]
+            initiative.key = _new_initiative_key(initiative)
+        save_initiative(initiative=initiative, amounts=form.amounts(), acting_user=request.user)
+        messages.success(request, _("Indsatsen er gemt."))
+        return redirect("grants:initiative", pk=initiative.pk)
+    return render(
+        request,
+        "grants/initiative_form.html",
+        {"form": form, "initiative": initiative},
+        status=400 if form.errors else 200,
+    )
+
+
+def _new_initiative_key(initiative: Initiative) -> str:
+    base = slugify(f"{initiative.municipality.name}-{initiative.title}")[:100] or "indsats"
+    key, n = base, 1
+    while Initiative.objects.filter(key=key).exists():
+        n += 1
+        key = f"{base}-{n}"
+    return key

@@ -1,0 +1,203 @@
+from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from grants.models import FormRow, GrantYear, Initiative, Municipality, Statement
+from grants.money import AmountError, format_kroner, parse_kroner
+from grants.rules import RowFigure, StatementFigures, compute_figures
+from grants.services import StatementValues, row_label
+
+BOX1_MAX = 32_767  # what one spreadsheet cell holds: Boks 1 must survive the round trip
+
+
+class KronerField(forms.CharField):
+    """An amount in whole kroner typed the Danish way; the error names the field."""
+
+    def __init__(self, *args, allow_negative: bool = False, **kwargs) -> None:
+        self.allow_negative = allow_negative
+        super().__init__(*args, **kwargs)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs.update(
+            {
+                "inputmode": "numeric",
+                "autocomplete": "off",
+                "class": "amount-input",
+                "maxlength": "30",
+            }
+        )
+        return attrs
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        try:
+            return parse_kroner(text, allow_negative=self.allow_negative)
+        except AmountError as error:
+            raise forms.ValidationError(
+                "%(field)s: %(problem)s",
+                params={"field": self.label, "problem": str(error)},
+                code="amount",
+            ) from None
+
+
+def _kroner_text(amount: int | None) -> str:
+    return format_kroner(amount)
+
+
+class StatementForm(forms.Form):
+    """The entry form: the grant, both tables' rows, Boks 1 and Boks 2, and the version the
+    user started from (rule 4: no silent overwrite)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    grant = KronerField(label=gettext_lazy("Tilskud"), required=True)
+    box1 = forms.CharField(
+        label=gettext_lazy("Boks 1"),
+        required=False,
+        max_length=BOX1_MAX,
+        widget=forms.Textarea(attrs={"rows": 18}),
+    )
+    box2_confirmed = forms.BooleanField(required=False)
+
+    def __init__(self, statement: Statement, *args, **kwargs) -> None:
+        self.statement = statement
+        self.rows: list[FormRow] = [line.row for line in statement.lines.all()]
+        lines = {line.row_id: line for line in statement.lines.all()}
+        kwargs.setdefault(
+            "initial",
+            {
+                "version": statement.version,
+                "grant": _kroner_text(statement.grant.amount),
+                "box1": statement.box1,
+                "box2_confirmed": statement.box2_confirmed,
+                **{f"amount-{pk}": _kroner_text(line.amount) for pk, line in lines.items()},
+                **{f"spec-{pk}": line.specification for pk, line in lines.items()},
+            },
+        )
+        super().__init__(*args, **kwargs)
+        grant_year = statement.grant.grant_year
+        self.fields["box1"].label = grant_year.box1_title
+        self.fields["box2_confirmed"].label = grant_year.box2_text
+        for row in self.rows:
+            # The accessible name is the table and the row: "Tabel 1 – Livskvalitet".
+            self.fields[f"amount-{row.pk}"] = KronerField(label=row_label(row), required=False)
+            self.fields[f"amount-{row.pk}"].widget.attrs["data-table"] = row.table
+            if row.takes_specification:
+                self.fields[f"spec-{row.pk}"] = forms.CharField(
+                    label=_("%(row)s: specifikation") % {"row": row_label(row)},
+                    required=False,
+                    max_length=500,
+                )
+
+    def amount_field(self, row: FormRow):
+        return self[f"amount-{row.pk}"]
+
+    def spec_field(self, row: FormRow):
+        return self[f"spec-{row.pk}"] if row.takes_specification else None
+
+    def values(self) -> StatementValues:
+        data = self.cleaned_data
+        return StatementValues(
+            amounts={row.pk: data.get(f"amount-{row.pk}") for row in self.rows},
+            specifications={
+                row.pk: data.get(f"spec-{row.pk}", "")
+                for row in self.rows
+                if row.takes_specification
+            },
+            box1=data.get("box1", ""),
+            box2_confirmed=data.get("box2_confirmed", False),
+            grant=data.get("grant"),
+        )
+
+    def figures(self) -> StatementFigures:
+        """The rules applied to what was typed (valid fields only), for instant feedback."""
+        data = getattr(self, "cleaned_data", {})
+        grant = data.get("grant", self.statement.grant.amount)
+        return compute_figures(
+            grant=grant if grant is not None else self.statement.grant.amount,
+            rows=[
+                RowFigure(row, data.get(f"amount-{row.pk}"), data.get(f"spec-{row.pk}") or "")
+                for row in self.rows
+            ],
+            box2_confirmed=bool(data.get("box2_confirmed")),
+        )
+
+
+class GrantForm(forms.Form):
+    """Register a municipality's grant for a year that has none yet."""
+
+    municipality = forms.ModelChoiceField(
+        queryset=Municipality.objects.all(), label=gettext_lazy("Kommune"), to_field_name="code"
+    )
+    grant_year = forms.ModelChoiceField(
+        queryset=GrantYear.objects.none(), label=gettext_lazy("Tilskudsår"), to_field_name="year"
+    )
+    amount = KronerField(label=gettext_lazy("Tilskud (kr.)"))
+
+    def __init__(self, *args, municipality: Municipality | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fixed_municipality = municipality
+        if municipality is not None:
+            del self.fields["municipality"]
+            self.fields["grant_year"].queryset = GrantYear.objects.exclude(
+                grants__municipality=municipality
+            ).select_related("programme")
+        else:
+            self.fields["grant_year"].queryset = GrantYear.objects.select_related("programme")
+
+    def clean(self):
+        data = super().clean()
+        municipality = self.fixed_municipality or data.get("municipality")
+        year = data.get("grant_year")
+        if municipality and year and year.grants.filter(municipality=municipality).exists():
+            raise forms.ValidationError(_("Kommunen har allerede et tilskud for dette år."))
+        data["municipality"] = municipality
+        return data
+
+
+class InitiativeForm(forms.ModelForm):
+    class Meta:
+        model = Initiative
+        fields = ["title", "description", "effect", "focus_area", "programme"]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 6}),
+            "effect": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    AMOUNT_YEARS = range(2014, 2024)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        known = {a.year: a for a in self.instance.amounts.all()} if self.instance.pk else {}
+        for year in self.AMOUNT_YEARS:
+            amount = known.get(year)
+            self.fields[f"amount-{year}"] = KronerField(
+                label=_("Beløb %(year)s (kr.)") % {"year": year},
+                required=False,
+                initial=_kroner_text(amount.amount) if amount else "",
+            )
+            self.fields[f"onward-{year}"] = forms.BooleanField(
+                label=_("%(year)s og fremover") % {"year": year},
+                required=False,
+                initial=bool(amount and amount.onward),
+            )
+
+    def amount_rows(self):
+        return [
+            (year, self[f"amount-{year}"], self[f"onward-{year}"]) for year in self.AMOUNT_YEARS
+        ]
+
+    def amounts(self) -> dict[int, tuple[int, bool] | None]:
+        out: dict[int, tuple[int, bool] | None] = {}
+        for year in self.AMOUNT_YEARS:
+            amount = self.cleaned_data.get(f"amount-{year}")
+            out[year] = None if amount is None else (amount, self.cleaned_data[f"onward-{year}"])
+        return out
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Begrundelse for genåbning"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

@@ -1,0 +1,62 @@
+// Live totals on the statement entry form: per table, the total and what is left to allocate or
+// over-allocated, updated as the user types. The server computes the same figures after saving
+// (grants/rules.py); this only mirrors them so nobody has to save to see where they stand.
+(function () {
+  "use strict";
+  var form = document.getElementById("statement-form");
+  if (!form) return;
+  var grantInput = form.querySelector("[name=grant]");
+  var msg = form.dataset;
+  msg = { short: msg.msgShort, over: msg.msgOver, ok: msg.msgOk, invalid: msg.msgInvalid };
+
+  // Same grammar as grants/money.py: plain digits, or groups of three split by "." or spaces.
+  function parseKroner(text) {
+    var value = (text || "").trim().replace(/\s*kr\.?$/i, "");
+    if (value === "") return 0;
+    if (/^\d+$/.test(value) || /^\d{1,3}(\.\d{3})+$/.test(value) ||
+        /^\d{1,3}([ \u00a0\u202f]\d{3})+$/.test(value)) {
+      return parseInt(value.replace(/\D/g, ""), 10);
+    }
+    return null; // not an amount: the server will name the field
+  }
+
+  function formatKroner(amount) {
+    var digits = String(Math.abs(amount));
+    var out = "";
+    while (digits.length > 3) {
+      out = "." + digits.slice(-3) + out;
+      digits = digits.slice(0, -3);
+    }
+    return (amount < 0 ? "-" : "") + digits + out;
+  }
+
+  function update() {
+    var grant = parseKroner(grantInput ? grantInput.value : "0");
+    [1, 2].forEach(function (table) {
+      var total = 0, invalid = false;
+      form.querySelectorAll("input.amount-input[data-table='" + table + "']").forEach(function (input) {
+        var amount = parseKroner(input.value);
+        if (amount === null) { invalid = true; input.setAttribute("aria-invalid", "true"); }
+        else { total += amount; if (!input.closest("td").querySelector(".field-error")) input.removeAttribute("aria-invalid"); }
+      });
+      var totalOut = document.getElementById("total-" + table);
+      var balance = document.getElementById("balance-" + table);
+      if (totalOut) totalOut.textContent = formatKroner(total);
+      if (!balance) return;
+      var remaining = (grant || 0) - total;
+      var text, state;
+      // The words come from the template, translated there (gettext).
+      if (invalid || grant === null) { text = msg.invalid; state = "over"; }
+      else if (remaining > 0) { text = msg.short + ": " + formatKroner(remaining) + " kr."; state = "short"; }
+      else if (remaining < 0) { text = msg.over + ": " + formatKroner(-remaining) + " kr."; state = "over"; }
+      else { text = msg.ok; state = "ok"; }
+      balance.textContent = text;
+      balance.setAttribute("data-state", state);
+    });
+  }
+
+  form.addEventListener("input", update);
+  update();
+  var summary = document.getElementById("error-summary");
+  if (summary) summary.focus();
+})();

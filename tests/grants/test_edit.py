@@ -1,0 +1,203 @@
+"""The entry form through Django's test client: save, submit, refusals, conflict, prefill."""
+
+import re
+
+from grants.models import AuditEntry, Statement
+from grants.services import StatementValues, save_statement
+from tests.conftest import get_statement
+from tests.grants.test_services import ISHOJ_T1, ISHOJ_T2, db_snapshot, row_ids
+
+EDIT = "/statements/183/2016/edit/"
+
+
+def post_data(statement, *, t2_shortfall=0, confirm=True, action="save", fmt="{:,}") -> dict:
+    ids = row_ids(statement)
+    data = {
+        "version": statement.version,
+        "grant": "2.844.000",
+        "box1": "Fem indsatser.",
+        "action": action,
+    }
+    for (table, code), pk in ids.items():
+        amounts = ISHOJ_T1 if table == 1 else ISHOJ_T2
+        amount = amounts.get(code)
+        if table == 2 and code == "loen":
+            amount -= t2_shortfall
+        data[f"amount-{pk}"] = "" if amount is None else fmt.format(amount).replace(",", ".")
+    if confirm:
+        data["box2_confirmed"] = "on"
+    return data
+
+
+def test_edit_page_names_each_input_by_table_and_row(client, ishoj):
+    client.force_login(ishoj)
+    html = client.get(EDIT).content.decode()
+    assert 'aria-label="Tabel 1 – Livskvalitet"' in html
+    assert 'aria-label="Tabel 2 – Lønudgifter (mere personale mhp. flere varme hænder)"' in html
+    assert 'aria-label="Tabel 2 – Andet: specifikation"' in html
+    assert 'aria-label="Tabel 2 – Anskaffelser: specifikation"' in html
+    assert "Mangler at fordele: 2.844.000 kr." in html
+    assert ">Gem kladde<" in html and ">Indsend<" in html
+
+
+def test_save_draft_accepts_every_danish_format(client, ishoj):
+    client.force_login(ishoj)
+    s = get_statement("183", 2016)
+    data = post_data(s)
+    ids = row_ids(s)
+    data[f"amount-{ids[(1, 'livskvalitet')]}"] = "1152000"
+    data[f"amount-{ids[(1, 'kvalitet')]}"] = "1 357 000"
+    response = client.post(EDIT, data)
+    assert response.status_code == 302 and response["Location"] == EDIT
+    s = get_statement("183", 2016)
+    amounts = {(line.row.table, line.row.code): line.amount for line in s.lines.all()}
+    assert amounts[(1, "livskvalitet")] == 1_152_000 and amounts[(1, "kvalitet")] == 1_357_000
+    assert amounts[(1, "mad")] is None  # left empty: unknown, not 0
+    assert s.status == Statement.Status.DRAFT
+    html = client.get(EDIT).content.decode()
+    assert "Kladden er gemt." in html
+    assert "Fordelt: tabellen summer til tilskuddet." in html
+
+
+def test_bad_amount_names_the_field_and_changes_nothing(client, ishoj):
+    client.force_login(ishoj)
+    s = get_statement("183", 2016)
+    before = db_snapshot(s)
+    data = post_data(s)
+    pk = row_ids(s)[(1, "selvbestemmelse")]
+    data[f"amount-{pk}"] = "12,50"
+    data[f"amount-{row_ids(s)[(2, 'loen')]}"] = "abc"
+    response = client.post(EDIT, data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Tabel 1 – Selvbestemmelse: Beløbet skal være hele kroner uden øre." in html
+    assert (
+        "Tabel 2 – Lønudgifter (mere personale mhp. flere varme hænder): &#x27;abc&#x27; er "
+        "ikke et beløb"
+    ) in html
+    assert f'href="#id_amount-{pk}"' in html
+    assert db_snapshot(s) == before
+
+
+def test_submit_short_table_saves_draft_and_names_the_difference(client, ishoj):
+    client.force_login(ishoj)
+    s = get_statement("183", 2016)
+    response = client.post(EDIT, post_data(s, t2_shortfall=12_000, action="submit"))
+    assert response.status_code == 400
+    html = response.content.decode()
+    first_t2 = row_ids(s)[(2, "loen")]
+    assert re.search(rf'<a href="#id_amount-{first_t2}">Tabel 2 mangler 12.000 kr.</a>', html)
+    assert "Kladden er gemt, men redegørelsen kan ikke indsendes endnu." in html
+    assert get_statement("183", 2016).status == Statement.Status.DRAFT
+
+    s = get_statement("183", 2016)
+    response = client.post(EDIT, post_data(s, action="submit"))
+    assert response.status_code == 302 and response["Location"] == "/statements/183/2016/"
+    s = get_statement("183", 2016)
+    assert s.is_submitted and s.submitted_by == ishoj
+
+
+def test_submitted_statement_refuses_writes(client, ishoj, administrator):
+    client.force_login(ishoj)
+    s = get_statement("183", 2016)
+    client.post(EDIT, post_data(s, action="submit"))
+    s = get_statement("183", 2016)
+    before, audit = db_snapshot(s), AuditEntry.objects.count()
+    html = client.get(EDIT).content.decode()
+    assert "Redegørelsen er indsendt og kan ikke ændres." in html
+    assert 'name="amount-' not in html
+    response = client.post(EDIT, {**post_data(s), "box1": "ændret"})
+    assert response.status_code == 409
+    assert db_snapshot(s) == before and AuditEntry.objects.count() == audit
+
+    # Only an administrator reopens, and only with a reason.
+    assert client.post("/statements/183/2016/reopen/", {"reason": "x"}).status_code == 403
+    client.force_login(administrator)
+    assert client.post("/statements/183/2016/reopen/", {"reason": ""}).status_code == 400
+    assert db_snapshot(s) == before
+    response = client.post("/statements/183/2016/reopen/", {"reason": "Ny fordeling"})
+    assert response.status_code == 302
+    assert get_statement("183", 2016).status == Statement.Status.DRAFT
+    assert AuditEntry.objects.filter(action="reopen", note="Ny fordeling").count() == 1
+
+
+def test_stale_save_gets_the_conflict_page_and_overwrites_nothing(client, ishoj):
+    client.force_login(ishoj)
+    s = get_statement("183", 2016)
+    mine = post_data(s)  # opened at version 1
+    # Meanwhile a colleague saves.
+    ids = row_ids(s)
+    save_statement(
+        statement=s,
+        acting_user=ishoj,
+        expected_version=1,
+        values=StatementValues(amounts={ids[(1, "livskvalitet")]: 999_000}),
+    )
+    before, audit = db_snapshot(s), AuditEntry.objects.count()
+    response = client.post(EDIT, mine)
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Redegørelsen er ændret af en anden" in html
+    assert "999.000" in html and "1.152.000" in html
+    assert db_snapshot(s) == before and AuditEntry.objects.count() == audit
+    # "Gem mine værdier over den andens" posts the user's values with the new version.
+    keep = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', html))
+    assert keep["version"] == "2"
+    assert client.post(EDIT, {**keep, "action": "save"}).status_code == 302
+    line = get_statement("183", 2016).lines.get(row__table=1, row__code="livskvalitet")
+    assert line.amount == 1_152_000
+
+
+def test_start_from_last_year_fills_but_does_not_save(client, lyngby):
+    from grants.models import GrantYear, Municipality
+    from grants.services import register_grant
+
+    register_grant(
+        municipality=Municipality.objects.get(code="173"),
+        grant_year=GrantYear.objects.get(year=2019),
+        amount=11_500_000,
+        acting_user=lyngby,
+    )
+    client.force_login(lyngby)
+    s = get_statement("173", 2019)
+    before = db_snapshot(s)
+    html = client.get("/statements/173/2019/edit/").content.decode()
+    assert "Start fra sidste år" in html
+    data = {**post_data(s), "grant": "11.500.000", "action": "prefill"}
+    response = client.post("/statements/173/2019/edit/", data)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Intet er gemt endnu" in html
+    balances = re.findall(r'<p class="balance"[^>]*>(.*?)</p>', html)
+    assert balances == ["Fordelt: tabellen summer til tilskuddet."] * 2
+    # Each row scaled by 11.500.000 / 11.280.000 rounded down, the remainder on the largest row.
+    pk = row_ids(s)[(1, "selvbestemmelse")]
+    assert f'value="{520_000 * 11_500_000 // 11_280_000:,}"'.replace(",", ".") in html
+    assert f'id="id_amount-{pk}"' in html
+    assert db_snapshot(s) == before
+
+
+def test_register_grant(client, ishoj):
+    client.force_login(ishoj)
+    html = client.get("/grants/new/").content.decode()
+    assert 'value="2016"' not in html and 'value="2017"' in html  # Ishøj already has 2016
+    response = client.post("/grants/new/", {"grant_year": "2017", "amount": "abc"})
+    assert response.status_code == 400 and "Tilskud (kr.): &#x27;abc&#x27; er ikke et beløb" in (
+        response.content.decode()
+    )
+    assert not Statement.objects.filter(grant__grant_year__year=2017).exists()
+    response = client.post("/grants/new/", {"grant_year": "2017", "amount": "2.900.000"})
+    assert response.status_code == 302 and response["Location"] == "/statements/183/2017/edit/"
+    assert get_statement("183", 2017).grant.amount == 2_900_000
+    response = client.post("/grants/new/", {"grant_year": "2017", "amount": "1"})
+    assert response.status_code == 400
+    assert get_statement("183", 2017).grant.amount == 2_900_000
+
+
+def test_history_lists_changes(client, ishoj, reader):
+    client.force_login(ishoj)
+    s = get_statement("183", 2016)
+    client.post(EDIT, post_data(s))
+    client.force_login(reader)
+    html = client.get("/statements/183/2016/history/").content.decode()
+    assert "Tabel 1 – Livskvalitet" in html and "1.152.000" in html and "ishoj" in html
