@@ -2,6 +2,7 @@
 environment variable with a default that makes the demo run on SQLite."""
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -94,9 +95,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     )
-    # A file, not the shared in-memory database: threads and the live server then lock the way
-    # a real deployment does.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
+    # Tests use a file, not the shared in-memory database: threads and the live server then lock
+    # the way a real deployment does. One per process, so parallel test runs never share it.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"eldercare-test-{os.getpid()}.sqlite3")
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -46,8 +46,22 @@ class GrantYearAdmin(admin.ModelAdmin):
     inlines = [FormRowInline]
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Grants, statements and initiatives change only through grants.services (the product's
+    pages), where the rules, the version check and the audit trail hold. The admin shows them."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Grant)
-class GrantAdmin(admin.ModelAdmin):
+class GrantAdmin(ReadOnlyAdmin):
     list_display = ("municipality", "grant_year", "amount")
     list_filter = ("grant_year",)
     search_fields = ("municipality__name", "municipality__code")
@@ -58,21 +72,22 @@ class AllocationLineInline(admin.TabularInline):
     model = AllocationLine
     extra = 0
     fields = ("row", "amount", "specification")
-    readonly_fields = ("row",)
     can_delete = False
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
 
 @admin.register(Statement)
-class StatementAdmin(admin.ModelAdmin):
+class StatementAdmin(ReadOnlyAdmin):
     list_display = ("grant", "status", "submitted_at", "version")
     list_filter = ("status", "grant__grant_year")
     search_fields = ("grant__municipality__name", "grant__municipality__code")
     list_select_related = ("grant__municipality", "grant__grant_year__programme")
     inlines = [AllocationLineInline]
-    readonly_fields = ("status", "submitted_at", "submitted_by", "version", "updated_at")
 
 
 @admin.register(SourceDocument)
@@ -84,9 +99,18 @@ class InitiativeAmountInline(admin.TabularInline):
     model = InitiativeAmount
     extra = 0
 
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
 
 @admin.register(Initiative)
-class InitiativeAdmin(admin.ModelAdmin):
+class InitiativeAdmin(ReadOnlyAdmin):
     list_display = ("title", "municipality", "focus_area", "programme", "source")
     list_filter = ("programme", "focus_area", "source")
     search_fields = ("title", "description")

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from grants.money import KronerField
@@ -222,6 +223,11 @@ class Statement(models.Model):
     def __str__(self) -> str:
         return str(self.grant)
 
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "grants:statement", args=[self.grant.municipality.code, self.grant.grant_year.year]
+        )
+
     @property
     def is_submitted(self) -> bool:
         return self.status == self.Status.SUBMITTED
@@ -306,6 +312,9 @@ class Initiative(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("grants:initiative", args=[self.pk])
 
 
 class InitiativeAmount(models.Model):

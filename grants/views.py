@@ -139,7 +139,14 @@ def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    return render(request, "grants/initiative_detail.html", {"initiative": initiative})
+    return render(
+        request,
+        "grants/initiative_detail.html",
+        {
+            "initiative": initiative,
+            "can_edit": can_write_municipality(request.user, initiative.municipality),
+        },
+    )
 
 
 # --- Finance staff: writing -------------------------------------------------------------------

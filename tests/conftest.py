@@ -12,11 +12,26 @@ from grants.seed import load_all
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the seed data once into the test database; each test runs in a transaction that
+    is rolled back, so every test starts from it."""
+    with django_db_blocker.unblock():
+        load_all()
+
+
 @pytest.fixture
 def seed(db):
-    """The reference and seed data, as `make run` loads it."""
+    """The reference and seed data, as `make run` loads it. Transactional tests (which empty
+    the database when they end, and which pytest-django runs last) load it again."""
     if not Municipality.objects.exists():
         load_all()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    # Tests create users by the dozen; the production hasher is deliberately slow.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def make_user(
