@@ -5,7 +5,8 @@ row, specifications in column C, totals as live =SUM formulas, numbers as number
 always as text. The figures come from grants.rules.statement_figures, like the page's.
 """
 
-from io import BytesIO
+import csv
+from io import BytesIO, StringIO
 
 from openpyxl import Workbook
 from openpyxl.cell import Cell
@@ -13,6 +14,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
 from grants.models import Statement
+from grants.money import format_kroner
 from grants.rules import StatementFigures, TableFigures
 
 AMOUNT_FORMAT = "#,##0"
@@ -126,4 +128,39 @@ def statement_workbook(statement: Statement, figures: StatementFigures) -> bytes
     write_statement_sheet(ws, statement, figures)
     buffer = BytesIO()
     wb.save(buffer)
+    return buffer.getvalue()
+
+
+# --- CSV: semicolon-separated, UTF-8 with BOM, Danish numbers, safe from formula injection ----
+
+CSV_BOM = "\ufeff"
+
+
+def csv_text(value: str) -> str:
+    """Text a spreadsheet program will not run as a formula: a leading = + - @ (or a tab or
+    carriage return, which some programs strip first) gets an apostrophe (OWASP's advice)."""
+    value = value or ""
+    if value.startswith((*FORMULA_PREFIXES, "\t", "\r")):
+        return "'" + value
+    return value
+
+
+def csv_cell(value) -> str:
+    """Amounts in whole kroner Danish-style (11.280.000); text made formula-safe; None empty."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "Ja" if value else "Nej"
+    if isinstance(value, int):
+        return format_kroner(value)
+    return csv_text(str(value))
+
+
+def csv_content(rows) -> str:
+    """A whole CSV document from rows of Python values, with the BOM Excel needs for UTF-8."""
+    buffer = StringIO()
+    buffer.write(CSV_BOM)
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([csv_cell(value) for value in row])
     return buffer.getvalue()

@@ -1,11 +1,11 @@
 from django.urls import path
 
-from grants import views
+from grants import committee, views
 
 app_name = "grants"
 
 urlpatterns = [
-    path("", views.overview, name="overview"),
+    path("", committee.overview, name="overview"),
     path("grants/new/", views.grant_new, name="grant_new"),
     path("statements/<str:code>/<int:year>/", views.statement_detail, name="statement"),
     path("statements/<str:code>/<int:year>/edit/", views.statement_edit, name="statement_edit"),
@@ -22,8 +22,8 @@ urlpatterns = [
         views.statement_export,
         name="statement_export",
     ),
-    path("initiatives/", views.initiative_list, name="initiatives"),
+    path("initiatives/", committee.initiative_list, name="initiatives"),
     path("initiatives/new/", views.initiative_edit, name="initiative_new"),
-    path("initiatives/<int:pk>/", views.initiative_detail, name="initiative"),
+    path("initiatives/<int:pk>/", committee.initiative_detail, name="initiative"),
     path("initiatives/<int:pk>/edit/", views.initiative_edit, name="initiative_edit"),
 ]
