@@ -11,11 +11,13 @@ from io import BytesIO, StringIO
 from openpyxl import Workbook
 from openpyxl.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from grants.models import Statement
+from grants.models import Municipality, Statement
 from grants.money import format_kroner
-from grants.rules import StatementFigures, TableFigures
+from grants.permissions import statement_queryset
+from grants.rules import StatementFigures, TableFigures, statement_figures
 
 AMOUNT_FORMAT = "#,##0"
 FORMULA_PREFIXES = ("=", "+", "-", "@")
@@ -163,4 +165,93 @@ def csv_content(rows) -> str:
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     for row in rows:
         writer.writerow([csv_cell(value) for value in row])
+    return buffer.getvalue()
+
+
+# --- A whole year: a summary sheet and one sheet per statement ----------------------------------
+
+
+def _year_statements(grant_year):
+    return list(
+        statement_queryset()
+        .filter(grant__grant_year=grant_year)
+        .order_by("grant__municipality__code")
+    )
+
+
+def year_summary_header(grant_year) -> list[str]:
+    rows = list(grant_year.rows.all())
+    header = ["Kommunekode", "Kommune", "Tilskud", "Status"]
+    header += [f"Tabel 1 – {r.label}" for r in rows if r.table == 1]
+    header += ["Tabel 1 i alt"]
+    header += [f"Tabel 2 – {r.label}" for r in rows if r.table == 2]
+    header += ["Tabel 2 i alt"]
+    return header
+
+
+def year_summary_rows(grant_year, statements=None):
+    """The one row generator of a year's summary, for the workbook and the CSV alike: a header,
+    one row per municipality (all 98; figures blank where there is no grant), and the national
+    total over the statements. Totals come from grants.rules like everywhere else."""
+    statements = _year_statements(grant_year) if statements is None else statements
+    by_municipality = {s.grant.municipality_id: s for s in statements}
+    rows = list(grant_year.rows.all())
+    width = len(rows) + 2
+    national = [0] * (width + 1)
+    yield year_summary_header(grant_year)
+    for municipality in Municipality.objects.order_by("code"):
+        statement = by_municipality.get(municipality.pk)
+        if statement is None:
+            yield [municipality.code, municipality.name, None, "Ikke påbegyndt"] + [None] * width
+            continue
+        figures = statement_figures(statement)
+        cells = [f.amount for f in figures.table1.rows] + [figures.table1.total]
+        cells += [f.amount for f in figures.table2.rows] + [figures.table2.total]
+        national[0] += figures.grant
+        for i, value in enumerate(cells, start=1):
+            national[i] += value or 0
+        yield [
+            municipality.code,
+            municipality.name,
+            figures.grant,
+            statement.get_status_display(),
+        ] + cells
+    yield ["", "Hele landet", national[0], f"{len(statements)} redegørelser"] + national[1:]
+
+
+def year_workbook(grant_year) -> bytes:
+    """Summary sheet ("Oversigt") plus one sheet per statement laid out like the form."""
+    statements = _year_statements(grant_year)
+    wb = Workbook()
+    summary = wb.active
+    summary.title = "Oversigt"
+    rows = list(year_summary_rows(grant_year, statements))
+    last_data_row = len(rows) - 1  # the national row is last; data rows are 2..last_data_row
+    for r, values in enumerate(rows, start=1):
+        for c, value in enumerate(values, start=1):
+            cell = summary.cell(r, c)
+            if r == 1 or isinstance(value, str):
+                put_text(cell, value)
+                if r == 1:
+                    cell.font = BOLD
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+            elif r == len(rows) and c >= 3:
+                col = get_column_letter(c)
+                cell.value = f"=SUM({col}2:{col}{last_data_row})"
+                cell.number_format = AMOUNT_FORMAT
+                cell.font = BOLD
+            else:
+                put_amount(cell, value)
+    summary.freeze_panes = "C2"
+    summary.column_dimensions["B"].width = 22
+    for c in range(3, len(rows[0]) + 1):
+        summary.column_dimensions[get_column_letter(c)].width = 16
+    summary.row_dimensions[1].height = 60
+    for statement in statements:
+        ws = wb.create_sheet(
+            f"{statement.grant.municipality.code} {statement.grant.municipality.name}"[:31]
+        )
+        write_statement_sheet(ws, statement, statement_figures(statement))
+    buffer = BytesIO()
+    wb.save(buffer)
     return buffer.getvalue()

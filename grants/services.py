@@ -60,6 +60,10 @@ class ReasonRequired(StatementError):
         super().__init__(_("Angiv en begrundelse for genåbningen."))
 
 
+class ImportMismatch(StatementError):
+    """The file is for another municipality or year than the statement it is imported into."""
+
+
 class GrantExists(StatementError):
     def __init__(self) -> None:
         super().__init__(_("Kommunen har allerede et tilskud for dette år."))
@@ -395,3 +399,44 @@ def save_initiative(
 def _amount_label(amount: int, onward: bool) -> str:
     text = format_kroner(amount) + " kr."
     return text + " " + _("og fremover") if onward else text
+
+
+def import_statement(
+    *, statement: Statement, parsed, acting_user, filename: str, expected_version: int | None
+) -> list[AuditEntry]:
+    """Apply a parsed workbook (grants.imports) to a draft, recorded as an import of `filename`.
+    An import never submits; a submitted statement refuses it (StatementFrozen)."""
+    grant = statement.grant
+    if (
+        parsed.municipality.pk != grant.municipality_id
+        or parsed.grant_year.pk != grant.grant_year_id
+    ):
+        raise ImportMismatch(
+            _(
+                "Filen gælder %(file_municipality)s %(file_year)s, men redegørelsen er "
+                "%(municipality)s %(year)s. Intet er indlæst."
+            )
+            % {
+                "file_municipality": parsed.municipality.full_name,
+                "file_year": parsed.grant_year.year,
+                "municipality": grant.municipality.full_name,
+                "year": grant.grant_year.year,
+            }
+        )
+    if parsed.errors:
+        raise StatementError(" ".join(parsed.errors))
+    values = StatementValues(
+        amounts=dict(parsed.values.amounts),
+        specifications=dict(parsed.values.specifications),
+        box1=parsed.values.box1,
+        box2_confirmed=parsed.values.box2_confirmed,
+        grant=parsed.values.grant,
+    )
+    return save_statement(
+        statement=statement,
+        values=values,
+        acting_user=acting_user,
+        expected_version=expected_version,
+        action=AuditEntry.Action.IMPORT,
+        note=_("Fil: %(name)s") % {"name": filename},
+    )

@@ -18,6 +18,11 @@ urlpatterns = [
         name="statement_history",
     ),
     path(
+        "statements/<str:code>/<int:year>/import/", views.statement_import, name="statement_import"
+    ),
+    path("years/<int:year>/export.xlsx", views.year_export_xlsx, name="year_export_xlsx"),
+    path("years/<int:year>/export.csv", views.year_export_csv, name="year_export_csv"),
+    path(
         "statements/<str:code>/<int:year>/export.xlsx",
         views.statement_export,
         name="statement_export",

@@ -1,9 +1,10 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.text import slugify
@@ -11,10 +12,24 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from grants.exports import statement_filename, statement_workbook
+from grants.exports import (
+    csv_content,
+    statement_filename,
+    statement_workbook,
+    year_summary_rows,
+    year_workbook,
+)
 from grants.forms import GrantForm, InitiativeForm, ReopenForm, StatementForm
+from grants.imports import (
+    MAX_FILE_BYTES,
+    ParsedStatement,
+    WorkbookRefused,
+    describe_changes,
+    parse_statement_workbook,
+)
 from grants.models import (
     AuditEntry,
+    GrantYear,
     Initiative,
     Municipality,
     Statement,
@@ -35,7 +50,10 @@ from grants.services import (
     NotSubmitted,
     RulesNotMet,
     StaleVersion,
+    StatementError,
     StatementFrozen,
+    StatementValues,
+    import_statement,
     last_year_split,
     register_grant,
     reopen_statement,
@@ -360,3 +378,190 @@ def _new_initiative_key(initiative: Initiative) -> str:
         n += 1
         key = f"{base}-{n}"
     return key
+
+
+# --- Spreadsheets in ---------------------------------------------------------------------------
+
+IMPORT_SALT = "grants.import-preview"
+
+
+def _pack_import(statement: Statement, parsed: ParsedStatement, filename: str) -> str:
+    """The previewed values, signed so the confirmation applies exactly what was shown."""
+    v = parsed.values
+    return signing.dumps(
+        {
+            "statement": statement.pk,
+            "version": statement.version,
+            "filename": filename,
+            "municipality": parsed.municipality.pk,
+            "grant_year": parsed.grant_year.pk,
+            "amounts": {str(k): a for k, a in v.amounts.items()},
+            "specifications": {str(k): t for k, t in v.specifications.items()},
+            "box1": v.box1,
+            "box2_confirmed": v.box2_confirmed,
+            "grant": v.grant,
+        },
+        salt=IMPORT_SALT,
+        compress=True,
+    )
+
+
+def _unpack_import(token: str) -> tuple[dict, ParsedStatement]:
+    data = signing.loads(token, salt=IMPORT_SALT, max_age=3600)
+    values = StatementValues(
+        amounts={int(k): a for k, a in data["amounts"].items()},
+        specifications={int(k): t for k, t in data["specifications"].items()},
+        box1=data["box1"],
+        box2_confirmed=data["box2_confirmed"],
+        grant=data["grant"],
+    )
+    parsed = ParsedStatement(
+        Municipality.objects.get(pk=data["municipality"]),
+        GrantYear.objects.get(pk=data["grant_year"]),
+        values,
+    )
+    return data, parsed
+
+
+@require_http_methods(["GET", "POST"])
+def statement_import(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    """Upload a filled workbook, see every change, confirm. An import never submits."""
+    statement = get_statement_for_user(request.user, code, year, write=True)
+    context = {"statement": statement, "grant_year": statement.grant.grant_year}
+    if statement.is_submitted:
+        return _render_frozen(request, statement, status=409 if request.method == "POST" else 200)
+    if request.method == "GET":
+        return render(request, "grants/statement_import.html", context)
+
+    if "token" in request.POST:  # the confirmation of a preview
+        try:
+            data, parsed = _unpack_import(request.POST["token"])
+        except (signing.BadSignature, KeyError, ValueError):
+            messages.error(
+                request, _("Forhåndsvisningen er udløbet eller ugyldig. Indlæs filen igen.")
+            )
+            return render(request, "grants/statement_import.html", context, status=400)
+        if data["statement"] != statement.pk:
+            raise Http404
+        try:
+            entries = import_statement(
+                statement=statement,
+                parsed=parsed,
+                acting_user=request.user,
+                filename=data["filename"],
+                expected_version=data["version"],
+            )
+        except StaleVersion as error:
+            return _render_conflict_import(request, statement, error)
+        except StatementError as error:
+            return render(
+                request,
+                "grants/statement_import.html",
+                {**context, "errors": [str(error)]},
+                status=400,
+            )
+        messages.success(
+            request,
+            _("Regnearket er indlæst: %(count)s ændringer gemt som kladde.")
+            % {"count": len(entries)}
+            if entries
+            else _("Regnearket er indlæst: der var intet at ændre."),
+        )
+        return redirect(_statement_url(statement, "grants:statement_edit"))
+
+    upload = request.FILES.get("file")
+    if upload is None:
+        return render(
+            request,
+            "grants/statement_import.html",
+            {**context, "errors": [_("Vælg en fil at indlæse.")]},
+            status=400,
+        )
+    if upload.size > MAX_FILE_BYTES:
+        return render(
+            request,
+            "grants/statement_import.html",
+            {**context, "errors": [_("Filen er for stor. Et regneark må højst fylde 2 MB.")]},
+            status=400,
+        )
+    filename = upload.name[:200]
+    try:
+        parsed = parse_statement_workbook(upload.read())
+    except WorkbookRefused as error:
+        return render(
+            request,
+            "grants/statement_import.html",
+            {**context, "errors": [str(error)], "filename": filename},
+            status=400,
+        )
+    errors = list(parsed.errors)
+    grant = statement.grant
+    if (
+        parsed.municipality.pk != grant.municipality_id
+        or parsed.grant_year.pk != grant.grant_year_id
+    ):
+        errors.insert(
+            0,
+            _(
+                "Filen gælder %(file_municipality)s %(file_year)s, men redegørelsen er "
+                "%(municipality)s %(year)s. Intet er indlæst."
+            )
+            % {
+                "file_municipality": parsed.municipality.full_name,
+                "file_year": parsed.grant_year.year,
+                "municipality": grant.municipality.full_name,
+                "year": grant.grant_year.year,
+            },
+        )
+    if errors:
+        return render(
+            request,
+            "grants/statement_import.html",
+            {**context, "errors": errors, "filename": filename},
+            status=400,
+        )
+    return render(
+        request,
+        "grants/statement_import.html",
+        {
+            **context,
+            "filename": filename,
+            "changes": describe_changes(statement, parsed.values),
+            "token": _pack_import(statement, parsed, filename),
+        },
+    )
+
+
+def _render_conflict_import(request, statement, error):
+    messages.error(
+        request,
+        _(
+            "Redegørelsen er ændret, siden forhåndsvisningen blev lavet. Intet er indlæst; "
+            "indlæs filen igen for at se ændringerne mod den nye version."
+        ),
+    )
+    return render(
+        request,
+        "grants/statement_import.html",
+        {"statement": statement, "grant_year": statement.grant.grant_year},
+        status=409,
+    )
+
+
+# --- Spreadsheets out: a whole year -------------------------------------------------------------
+
+
+def year_export_xlsx(request: HttpRequest, year: int) -> HttpResponse:
+    grant_year = get_object_or_404(GrantYear, year=year)
+    response = HttpResponse(year_workbook(grant_year), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="redegoerelser-{year}.xlsx"'
+    return response
+
+
+def year_export_csv(request: HttpRequest, year: int) -> HttpResponse:
+    grant_year = get_object_or_404(GrantYear, year=year)
+    response = HttpResponse(
+        csv_content(year_summary_rows(grant_year)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="redegoerelser-{year}.csv"'
+    return response

@@ -1,0 +1,329 @@
+"""Reading a statement back from the product's own workbook, safely.
+
+Two stages. `check_workbook_file` looks at the raw bytes before openpyxl sees them: size, zip
+structure, entry count, uncompressed size and compression ratio (zip bombs), macros, XML
+DOCTYPE/entities, and the sheets' declared dimensions. Only then `parse_statement_workbook` opens
+it with openpyxl (with defusedxml installed, see grants/checks.py) and reads the form the way
+grants/exports.py wrote it: labels in column A, amounts in column B, specifications in column C.
+Every problem names the sheet and cell. Nothing here writes to the database: the caller hands
+the result to grants.services.save_statement.
+"""
+
+import re
+import zipfile
+from dataclasses import dataclass, field
+from io import BytesIO
+
+from django.utils.translation import gettext as _
+from openpyxl import load_workbook
+
+from grants.exports import (
+    CONFIRMED_MARK,
+    LABEL_ALLOCATED,
+    LABEL_GRANT,
+    LABEL_MUNICIPALITY,
+    LABEL_TOTAL_GRANT,
+)
+from grants.models import FormRow, GrantYear, Municipality
+from grants.money import AmountError, format_kroner, parse_kroner
+from grants.services import StatementValues, row_label
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_ZIP_ENTRIES = 200
+MAX_UNCOMPRESSED_BYTES = 30 * 1024 * 1024
+MAX_ENTRY_RATIO = 200  # a worksheet of plain text compresses ~10-50x; bombs go far beyond
+MAX_ROWS = 500
+MAX_COLUMNS = 26
+STATEMENT_SHEET = "Redegørelse"
+_DIMENSION = re.compile(rb'<dimension[^>]*\bref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
+_TITLE_YEAR = re.compile(r"(\d{4})\s*$")
+
+
+class WorkbookRefused(Exception):
+    """The file is not one we open. str(error) is a Danish message."""
+
+
+@dataclass
+class ParsedStatement:
+    municipality: Municipality
+    grant_year: GrantYear
+    values: StatementValues
+    errors: list[str] = field(default_factory=list)
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters.decode():
+        n = n * 26 + (ord(ch) - 64)
+    return n
+
+
+def check_workbook_file(data: bytes) -> None:
+    """Refuse what must never reach openpyxl. Reads at most a bounded amount of each entry."""
+    if len(data) > MAX_FILE_BYTES:
+        raise WorkbookRefused(
+            _("Filen er for stor (%(size)s kB). Et regneark må højst fylde 2 MB.")
+            % {"size": format_kroner(len(data) // 1024)}
+        )
+    if not zipfile.is_zipfile(BytesIO(data)):
+        raise WorkbookRefused(
+            _(
+                "Filen er ikke et Excel-regneark (.xlsx). "
+                "Brug regnearket, som produktet eksporterer."
+            )
+        )
+    try:
+        archive = zipfile.ZipFile(BytesIO(data))
+        entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise WorkbookRefused(
+            _("Filen er ikke et gyldigt regneark (zip-strukturen er ødelagt).")
+        ) from None
+    if len(entries) > MAX_ZIP_ENTRIES:
+        raise WorkbookRefused(
+            _("Filen indeholder %(count)s dele; et regneark fra produktet har under %(max)s.")
+            % {"count": format_kroner(len(entries)), "max": MAX_ZIP_ENTRIES}
+        )
+    names = {e.filename for e in entries}
+    if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
+        raise WorkbookRefused(
+            _("Filen er ikke et Excel-regneark (.xlsx): der mangler en projektmappe.")
+        )
+    total = sum(e.file_size for e in entries)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise WorkbookRefused(
+            _(
+                "Filen pakker ud til %(size)s MB, "
+                "hvilket er for meget for et skema (mulig zip-bombe)."
+            )
+            % {"size": format_kroner(total // (1024 * 1024))}
+        )
+    for e in entries:
+        if (
+            e.compress_size
+            and e.file_size / e.compress_size > MAX_ENTRY_RATIO
+            and e.file_size > 1_000_000
+        ):
+            raise WorkbookRefused(
+                _("Filen er pakket usædvanligt hårdt (%(name)s), hvilket tyder på en zip-bombe.")
+                % {"name": e.filename}
+            )
+    lowered = {n.lower() for n in names}
+    content_types = archive.read("[Content_Types].xml")[:200_000]
+    if any(n.endswith("vbaproject.bin") for n in lowered) or b"macroEnabled" in content_types:
+        raise WorkbookRefused(_("Regneark med makroer (.xlsm) accepteres ikke."))
+    for e in entries:
+        if not e.filename.lower().endswith((".xml", ".rels")):
+            continue
+        with archive.open(e) as stream:
+            head = stream.read(min(e.file_size, 4096) or 4096)
+        if b"<!DOCTYPE" in head.upper() or b"<!ENTITY" in head.upper():
+            raise WorkbookRefused(
+                _(
+                    "Filen indeholder XML-definitioner (DOCTYPE/ENTITY), "
+                    "som ikke er tilladt i et regneark."
+                )
+            )
+        if e.filename.startswith("xl/worksheets/"):
+            match = _DIMENSION.search(head)
+            if match:
+                last_col = match.group(3) or match.group(1)
+                last_row = match.group(4) or match.group(2)
+                if int(last_row) > MAX_ROWS or _column_number(last_col) > MAX_COLUMNS:
+                    raise WorkbookRefused(
+                        _("Arket %(name)s siger, det fylder til %(ref)s; skemaet er langt mindre.")
+                        % {
+                            "name": e.filename.rsplit("/", 1)[-1],
+                            "ref": (last_col + last_row).decode(),
+                        }
+                    )
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _amount(cell, sheet: str, errors: list[str]) -> int | None:
+    """An amount cell: a whole, non-negative number, or empty (unknown)."""
+    ref = f"{sheet}!{cell.coordinate}"
+    value = cell.value
+    if cell.data_type == "f" or (isinstance(value, str) and value.startswith("=")):
+        errors.append(_("%(ref)s: cellen indeholder en formel; skriv et beløb.") % {"ref": ref})
+        return None
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        errors.append(_("%(ref)s: '%(value)s' er ikke et beløb.") % {"ref": ref, "value": value})
+        return None
+    if isinstance(value, float):
+        if not value.is_integer():
+            errors.append(_("%(ref)s: beløbet skal være hele kroner uden øre.") % {"ref": ref})
+            return None
+        value = int(value)
+    if isinstance(value, int):
+        if value < 0:
+            errors.append(_("%(ref)s: beløbet må ikke være negativt.") % {"ref": ref})
+            return None
+        return value
+    try:
+        return parse_kroner(str(value))
+    except AmountError as error:
+        errors.append(f"{ref}: {error}")
+        return None
+
+
+def parse_statement_workbook(data: bytes) -> ParsedStatement:
+    """Read a statement workbook. Raises WorkbookRefused when it is not one; returns the values
+    and every cell-level problem otherwise (an empty `errors` means it may be applied)."""
+    check_workbook_file(data)
+    try:
+        wb = load_workbook(BytesIO(data), read_only=False, data_only=False, keep_links=False)
+    except Exception as error:  # noqa: BLE001 - openpyxl raises many kinds; all mean "refuse"
+        raise WorkbookRefused(
+            _("Regnearket kan ikke læses (%(error)s).") % {"error": type(error).__name__}
+        ) from None
+    if STATEMENT_SHEET not in wb.sheetnames:
+        raise WorkbookRefused(
+            _("Regnearket har ikke arket '%(sheet)s'. Brug regnearket, som produktet eksporterer.")
+            % {"sheet": STATEMENT_SHEET}
+        )
+    ws = wb[STATEMENT_SHEET]
+    sheet = STATEMENT_SHEET
+    errors: list[str] = []
+
+    title = _text(ws["A1"].value)
+    year_match = _TITLE_YEAR.search(title)
+    grant_year = (
+        GrantYear.objects.filter(year=int(year_match.group(1))).first() if year_match else None
+    )
+    if grant_year is None or title != grant_year.form_title:
+        raise WorkbookRefused(
+            _("%(sheet)s!A1: '%(title)s' er ikke titlen på et kendt års skema.")
+            % {"sheet": sheet, "title": title[:100]}
+        )
+    if _text(ws["A3"].value) != LABEL_MUNICIPALITY or _text(ws["A4"].value) != LABEL_GRANT:
+        raise WorkbookRefused(
+            _("%(sheet)s: A3 og A4 skal være '%(m)s' og '%(g)s' som i skemaet.")
+            % {"sheet": sheet, "m": LABEL_MUNICIPALITY, "g": LABEL_GRANT}
+        )
+    name = _text(ws["B3"].value)
+    municipality = Municipality.objects.filter(name=name.removesuffix(" Kommune")).first()
+    if municipality is None:
+        raise WorkbookRefused(
+            _("%(sheet)s!B3: kommunen '%(name)s' findes ikke.")
+            % {"sheet": sheet, "name": name[:100]}
+        )
+    grant = _amount(ws["B4"], sheet, errors)
+    if grant is None and not errors:
+        errors.append(_("%(sheet)s!B4: tilskuddet mangler.") % {"sheet": sheet})
+
+    rows = list(grant_year.rows.all())
+    values = StatementValues(grant=grant)
+    markers = {
+        grant_year.table1_title: 1,
+        grant_year.table2_title: 2,
+    }
+    table: int | None = None
+    seen: dict[int, set[int]] = {1: set(), 2: set()}
+    r = 5
+    max_row = min(ws.max_row, MAX_ROWS)
+    while r <= max_row:
+        label = _text(ws.cell(r, 1).value)
+        if label in markers:
+            table = markers[label]
+        elif table is not None and label == LABEL_TOTAL_GRANT:
+            pass  # a formula (=B4): ignored, the grant is B4
+        elif table is not None and label == LABEL_ALLOCATED:
+            table = None  # the total's formula is ignored: totals are recomputed
+        elif table is not None:
+            row = next((x for x in rows if x.table == table and x.label == label), None)
+            if row is None:
+                errors.append(
+                    _(
+                        "%(sheet)s!A%(row)s: rækken '%(label)s' findes ikke "
+                        "i %(year)s-skemaets tabel %(table)s."
+                    )
+                    % {
+                        "sheet": sheet,
+                        "row": r,
+                        "label": label[:100],
+                        "year": grant_year.year,
+                        "table": table,
+                    }
+                )
+            else:
+                seen[table].add(row.pk)
+                values.amounts[row.pk] = _amount(ws.cell(r, 2), sheet, errors)
+                if row.takes_specification:
+                    values.specifications[row.pk] = _text(ws.cell(r, 3).value)
+                elif _text(ws.cell(r, 3).value):
+                    errors.append(
+                        _("%(sheet)s!C%(row)s: rækken '%(label)s' har ingen specifikation.")
+                        % {"sheet": sheet, "row": r, "label": label}
+                    )
+        elif label == grant_year.box1_title:
+            values.box1 = "" if ws.cell(r + 1, 1).value is None else str(ws.cell(r + 1, 1).value)
+            r += 1
+        elif label == grant_year.box2_title:
+            mark = _text(ws.cell(r + 1, 2).value)
+            if mark.upper() not in ("", CONFIRMED_MARK):
+                errors.append(
+                    _("%(sheet)s!B%(row)s: Boks 2 skal være 'X' eller tom, ikke '%(value)s'.")
+                    % {"sheet": sheet, "row": r + 1, "value": mark[:20]}
+                )
+            values.box2_confirmed = mark.upper() == CONFIRMED_MARK
+            r += 1
+        r += 1
+    for t in (1, 2):
+        for row in rows:
+            if row.table == t and row.pk not in seen[t]:
+                errors.append(
+                    _("%(sheet)s: rækken '%(label)s' mangler i tabel %(table)s.")
+                    % {"sheet": sheet, "label": row.label, "table": t}
+                )
+    if values.box1 is None:
+        errors.append(_("%(sheet)s: Boks 1 mangler.") % {"sheet": sheet})
+    return ParsedStatement(municipality, grant_year, values, errors)
+
+
+def describe_changes(statement, values: StatementValues) -> list[tuple[str, str, str]]:
+    """What applying `values` would change: (field, before, after) in the form's order."""
+    changes: list[tuple[str, str, str]] = []
+    if values.grant is not None and values.grant != statement.grant.amount:
+        changes.append(
+            (_("Tilskud"), format_kroner(statement.grant.amount), format_kroner(values.grant))
+        )
+    for line in statement.lines.all():
+        if line.row_id in values.amounts and values.amounts[line.row_id] != line.amount:
+            changes.append(
+                (
+                    row_label(line.row),
+                    format_kroner(line.amount, empty="–"),
+                    format_kroner(values.amounts[line.row_id], empty="–"),
+                )
+            )
+        spec = values.specifications.get(line.row_id)
+        if spec is not None and spec != line.specification:
+            changes.append(
+                (
+                    _("%(row)s: specifikation") % {"row": row_label(line.row)},
+                    line.specification,
+                    spec,
+                )
+            )
+    if values.box1 is not None and values.box1 != statement.box1:
+        changes.append((_("Boks 1"), statement.box1, values.box1))
+    if values.box2_confirmed is not None and values.box2_confirmed != statement.box2_confirmed:
+        yes, no = _("Ja"), _("Nej")
+        changes.append(
+            (
+                _("Boks 2"),
+                yes if statement.box2_confirmed else no,
+                yes if values.box2_confirmed else no,
+            )
+        )
+    return changes
+
+
+def rows_by_pk(grant_year: GrantYear) -> dict[int, FormRow]:
+    return {row.pk: row for row in grant_year.rows.all()}

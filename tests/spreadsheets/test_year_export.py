@@ -1,0 +1,128 @@
+"""A whole year in one workbook and as CSV, read back and recalculated by LibreOffice."""
+
+import csv
+import io
+import os
+import shutil
+import subprocess
+
+import pytest
+from django.core.management import call_command
+from openpyxl import load_workbook
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+needs_libreoffice = pytest.mark.skipif(
+    SOFFICE is None and not os.environ.get("CI"), reason="LibreOffice is not installed"
+)
+
+
+def recalculated_csv(path, tmp_path, sheet=None) -> list[list[str]]:
+    subprocess.run(
+        [
+            SOFFICE,
+            f"-env:UserInstallation=file://{tmp_path}/lo-profile",
+            "--headless",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):59,34,76,1,,0,false,true,false,false,"
+            "false" + (f",{sheet}" if sheet else ""),
+            "--outdir",
+            str(tmp_path / "out"),
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    produced = sorted((tmp_path / "out").iterdir())
+    return list(csv.reader(produced[0].open(encoding="utf-8"), delimiter=";"))
+
+
+def test_year_workbook_summary_and_sheets(client, reader, tmp_path):
+    client.force_login(reader)
+    response = client.get("/years/2018/export.xlsx")
+    assert response.status_code == 200
+    path = tmp_path / "redegoerelser-2018.xlsx"
+    path.write_bytes(response.content)
+    wb = load_workbook(path)
+    assert wb.sheetnames == ["Oversigt", "173 Lyngby-Taarbæk"]
+    summary = wb["Oversigt"]
+    header = [c.value for c in summary[1]]
+    assert header[:4] == ["Kommunekode", "Kommune", "Tilskud", "Status"]
+    rows = {r[0].value: r for r in summary.iter_rows(min_row=2)}
+    assert len(rows) == 99  # 98 municipalities and the national row
+    lyngby = [c.value for c in rows["173"]]
+    assert lyngby[1:4] == ["Lyngby-Taarbæk", 11_280_000, "Indsendt"]
+    assert lyngby[header.index("Tabel 1 – Livskvalitet")] == 8_879_000
+    assert lyngby[header.index("Tabel 1 i alt")] == 11_280_000
+    assert lyngby[header.index("Tabel 2 i alt")] == 11_280_000
+    ishoj = [c.value for c in rows["183"]]
+    assert ishoj[3] == "Ikke påbegyndt" and ishoj[2] is None
+    national = rows[None] if None in rows else rows[""]
+    assert national[1].value == "Hele landet"
+    assert str(national[2].value).startswith("=SUM(C2:C99)")
+    assert wb["173 Lyngby-Taarbæk"]["B4"].value == 11_280_000
+
+
+def test_export_year_command_writes_the_same_workbook(client, reader, tmp_path):
+    call_command("export_year", "2018", "-o", str(tmp_path / "cmd.xlsx"))
+    client.force_login(reader)
+    (tmp_path / "web.xlsx").write_bytes(client.get("/years/2018/export.xlsx").content)
+
+    def cells(p):
+        return [[[c.value for c in r] for r in ws.iter_rows()] for ws in load_workbook(p)]
+
+    assert cells(tmp_path / "cmd.xlsx") == cells(tmp_path / "web.xlsx")
+
+
+def test_year_csv(client, reader):
+    client.force_login(reader)
+    response = client.get("/years/2018/export.csv")
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeffKommunekode;Kommune;Tilskud;Status;Tabel 1 – Livskvalitet")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+    lyngby = next(r for r in rows if r[0] == "173")
+    assert lyngby[1:4] == ["Lyngby-Taarbæk", "11.280.000", "Indsendt"]
+    assert rows[-1][1] == "Hele landet" and rows[-1][2] == "11.280.000"
+
+
+@needs_libreoffice
+def test_libreoffice_recalculates_the_year_totals(client, reader, tmp_path):
+    client.force_login(reader)
+    path = tmp_path / "redegoerelser-2018.xlsx"
+    path.write_bytes(client.get("/years/2018/export.xlsx").content)
+    rows = recalculated_csv(path, tmp_path)
+    header = rows[0]
+    national = next(r for r in rows if len(r) > 1 and r[1] == "Hele landet")
+    assert national[2] == "11280000"
+    assert national[header.index("Tabel 1 i alt")] == "11280000"
+    assert national[header.index("Tabel 2 – Andet")] == "300000"
+
+
+@needs_libreoffice
+def test_year_csv_opens_in_libreoffice_with_the_right_numbers(client, reader, tmp_path):
+    client.force_login(reader)
+    path = tmp_path / "redegoerelser-2018.csv"
+    path.write_bytes(client.get("/years/2018/export.csv").content)
+    out = tmp_path / "out"
+    # Open it as a Danish user would (semicolon, UTF-8, Danish locale), save as xlsx, read back.
+    subprocess.run(
+        [
+            SOFFICE,
+            f"-env:UserInstallation=file://{tmp_path}/lo-profile",
+            "--headless",
+            "--infilter=CSV:59,34,76,1,,1030",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(out),
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    ws = load_workbook(out / "redegoerelser-2018.xlsx").active
+    lyngby = next(r for r in ws.iter_rows(values_only=True) if str(r[0]) == "173")
+    assert lyngby[1] == "Lyngby-Taarbæk"
+    assert lyngby[2] == 11_280_000
