@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test setup seed lint fmt migrations-check messages clean
+.PHONY: run test setup seed lint fmt migrations-check messages clean bench-spreadsheets
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -46,3 +46,7 @@ migrations-check: setup
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles artifacts
+
+# Spreadsheet speed and memory: prints figures (see docs/benchmarks.md).
+bench-spreadsheets: setup
+	$(PY) bench/spreadsheets.py

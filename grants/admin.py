@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from grants.cache import bump_form_generation
 from grants.models import (
     AllocationLine,
     AuditEntry,
@@ -44,6 +45,10 @@ class FormRowInline(admin.TabularInline):
 class GrantYearAdmin(admin.ModelAdmin):
     list_display = ("year", "programme")
     inlines = [FormRowInline]
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        bump_form_generation()  # cached renderings of submitted statements carry the labels
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -63,11 +63,17 @@ def statement_queryset() -> QuerySet[Statement]:
     )
 
 
-def get_statement_for_user(user, code: str, year: int, *, write: bool = False) -> Statement:
+def get_statement_for_user(
+    user, code: str, year: int, *, write: bool = False, lines: bool = True
+) -> Statement:
+    """The statement for this user; `lines=False` skips loading its lines (a cache lookup)."""
+    queryset = (
+        statement_queryset()
+        if lines
+        else Statement.objects.select_related("grant__municipality", "grant__grant_year")
+    )
     try:
-        statement = statement_queryset().get(
-            grant__municipality__code=code, grant__grant_year__year=year
-        )
+        statement = queryset.get(grant__municipality__code=code, grant__grant_year__year=year)
     except Statement.DoesNotExist:
         raise Http404 from None
     if write:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from grants import cache
 from grants.exports import (
     csv_content,
     statement_filename,
@@ -94,9 +95,14 @@ def statement_detail(request: HttpRequest, code: str, year: int) -> HttpResponse
     )
 
 
+def export_statement_bytes(pk: int) -> bytes:
+    statement = statement_queryset().get(pk=pk)
+    return statement_workbook(statement, statement_figures(statement))
+
+
 def statement_export(request: HttpRequest, code: str, year: int) -> HttpResponse:
-    statement = get_statement_for_user(request.user, code, year)
-    content = statement_workbook(statement, statement_figures(statement))
+    statement = get_statement_for_user(request.user, code, year, lines=False)
+    content = cache.for_statement(statement, "xlsx", lambda: export_statement_bytes(statement.pk))
     response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{statement_filename(statement)}"'
     return response

@@ -135,3 +135,33 @@ def test_libreoffice_recalculates_both_totals_to_the_grant(reader, tmp_path):
     totals = [r[1] for r in rows if r and r[0] == "Udmøntning i alt"]
     assert totals == ["11,280,000", "11,280,000"]
     assert [r[1] for r in rows if r and r[0] == "Samlet beløb"] == ["11,280,000", "11,280,000"]
+
+
+def test_submitted_export_is_cached_per_version_and_fresh_after_reopening(
+    client, lyngby, administrator
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(lyngby)
+    first = client.get("/statements/173/2018/export.xlsx").content
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/statements/173/2018/export.xlsx").content == first
+    assert len(queries) == 3  # session, user, the statement: no lines, no workbook built
+    statement = get_statement("173", 2018)
+    reopen_statement(statement=statement, acting_user=administrator, reason="ret Boks 1")
+    save_statement(
+        statement=statement,
+        acting_user=lyngby,
+        expected_version=statement.version,
+        values=StatementValues(box1="Ny tekst"),
+    )
+    from grants.services import submit_statement
+
+    submit_statement(statement=statement, acting_user=lyngby)
+    fresh = client.get("/statements/173/2018/export.xlsx").content
+    assert fresh != first
+    from io import BytesIO
+
+    ws = load_workbook(BytesIO(fresh)).active
+    assert "Ny tekst" in [c.value for row in ws.iter_rows() for c in row]
