@@ -17,7 +17,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from grants.models import Municipality, Statement
 from grants.money import format_kroner
 from grants.permissions import statement_queryset
-from grants.rules import StatementFigures, TableFigures, statement_figures
+from grants.rules import AccountsFigures, StatementFigures, TableFigures, statement_figures
 
 AMOUNT_FORMAT = "#,##0"
 FORMULA_PREFIXES = ("=", "+", "-", "@")
@@ -123,11 +123,72 @@ def statement_filename(statement: Statement) -> str:
     )
 
 
-def statement_workbook(statement: Statement, figures: StatementFigures) -> bytes:
+ACCOUNTS_SHEET = "Regnskab"
+ACCOUNTS_HEADER = ["Post", "Budget (kr.)", "Regnskab (kr.)", "Forskel (kr.)", "Andel af regnskab"]
+LABEL_ACCOUNTS_TOTAL = "I alt"
+LABEL_UNSPENT = "Uforbrugt af tilskuddet (negativt: overforbrug)"
+
+
+def write_accounts_sheet(ws: Worksheet, statement: Statement, accounts: AccountsFigures) -> None:
+    """Budget against actual, per row of both tables: the figures of grants.rules, with the
+    totals, differences and shares as live formulas over them."""
+    ws.column_dimensions["A"].width = 62
+    for col in "BCDE":
+        ws.column_dimensions[col].width = 17
+    title = f"Regnskab for {statement.grant.grant_year.year}: budget og faktisk forbrug"
+    put_text(ws.cell(1, 1), title).font = Font(bold=True, size=14)
+    put_text(ws.cell(3, 1), LABEL_MUNICIPALITY)
+    put_text(ws.cell(3, 2), statement.grant.municipality.full_name)
+    put_text(ws.cell(4, 1), LABEL_GRANT)
+    put_amount(ws.cell(4, 2), accounts.grant)
+    put_text(ws.cell(5, 1), "Status:")
+    put_text(ws.cell(5, 2), statement.get_accounts_status_display())
+    row = 7
+    grant_year = statement.grant.grant_year
+    total_rows = []
+    for table, title in (
+        (accounts.table1, grant_year.table1_title),
+        (accounts.table2, grant_year.table2_title),
+    ):
+        put_text(ws.cell(row, 1), title).font = BOLD
+        for c, text in enumerate(ACCOUNTS_HEADER[1:], start=2):
+            put_text(ws.cell(row, c), text).font = BOLD
+        row += 1
+        first = row
+        total_row = row + len(table.rows)
+        for r in table.rows:
+            put_text(ws.cell(row, 1), r.row.label)
+            put_amount(ws.cell(row, 2), r.budget)
+            put_amount(ws.cell(row, 3), r.actual)
+            put_amount(ws.cell(row, 4), None).value = f'=IF(C{row}="","",C{row}-B{row})'
+            share = ws.cell(row, 5)
+            share.value = f'=IF(OR(C{row}="",C${total_row}=0),"",C{row}/C${total_row})'
+            share.number_format = "0.0%"
+            row += 1
+        put_text(ws.cell(row, 1), LABEL_ACCOUNTS_TOTAL).font = BOLD
+        for c, col in ((2, "B"), (3, "C"), (4, "D")):
+            cell = put_amount(ws.cell(row, c), None)
+            cell.value = f"=SUM({col}{first}:{col}{row - 1})"
+            cell.font = BOLD
+            cell.border = TOTAL_BORDER
+        total_rows.append(row)
+        row += 2
+    put_text(ws.cell(row, 1), LABEL_UNSPENT).font = BOLD
+    unspent = put_amount(ws.cell(row, 3), None)
+    unspent.value = f"=B4-C{total_rows[0]}"
+    unspent.font = BOLD
+
+
+def statement_workbook(
+    statement: Statement, figures: StatementFigures, accounts: AccountsFigures | None = None
+) -> bytes:
+    """The form; and, once the accounts are begun, a second sheet "Regnskab"."""
     wb = Workbook()
     ws = wb.active
     ws.title = "Redegørelse"
     write_statement_sheet(ws, statement, figures)
+    if accounts is not None and statement.accounts_status:
+        write_accounts_sheet(wb.create_sheet(ACCOUNTS_SHEET), statement, accounts)
     buffer = BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

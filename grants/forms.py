@@ -4,7 +4,15 @@ from django.utils.translation import gettext_lazy
 
 from grants.models import FormRow, GrantYear, Initiative, Municipality, Statement
 from grants.money import AmountError, format_kroner, parse_kroner
-from grants.rules import RowFigure, StatementFigures, compute_figures
+from grants.rules import (
+    AccountsFigures,
+    AccountsRow,
+    RowFigure,
+    StatementFigures,
+    accounts_row_label,
+    compute_accounts,
+    compute_figures,
+)
 from grants.services import StatementValues, row_label
 
 BOX1_MAX = 32_767  # what one spreadsheet cell holds: Boks 1 must survive the round trip
@@ -201,3 +209,40 @@ class ReopenForm(forms.Form):
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class AccountsForm(forms.Form):
+    """The accounts: one actual amount per form row, and the version the user started from."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, statement: Statement, *args, **kwargs) -> None:
+        self.statement = statement
+        self.lines = list(statement.lines.all())
+        kwargs.setdefault(
+            "initial",
+            {"version": statement.version}
+            | {f"actual-{line.row_id}": _kroner_text(line.actual) for line in self.lines},
+        )
+        super().__init__(*args, **kwargs)
+        for line in self.lines:
+            # The accessible name: "Regnskab, Tabel 1 – Livskvalitet".
+            self.fields[f"actual-{line.row_id}"] = KronerField(
+                label=accounts_row_label(line.row), required=False
+            )
+
+    def actual_field(self, row: FormRow):
+        return self[f"actual-{row.pk}"]
+
+    def actuals(self) -> dict[int, int | None]:
+        return {line.row_id: self.cleaned_data.get(f"actual-{line.row_id}") for line in self.lines}
+
+    def figures(self) -> AccountsFigures:
+        data = getattr(self, "cleaned_data", {})
+        return compute_accounts(
+            grant=self.statement.grant.amount,
+            rows=[
+                AccountsRow(line.row, line.amount, data.get(f"actual-{line.row_id}"))
+                for line in self.lines
+            ],
+        )

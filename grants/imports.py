@@ -18,7 +18,9 @@ from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
 from grants.exports import (
+    ACCOUNTS_SHEET,
     CONFIRMED_MARK,
+    LABEL_ACCOUNTS_TOTAL,
     LABEL_ALLOCATED,
     LABEL_GRANT,
     LABEL_MUNICIPALITY,
@@ -26,7 +28,7 @@ from grants.exports import (
 )
 from grants.models import FormRow, GrantYear, Municipality
 from grants.money import AmountError, format_kroner, parse_kroner
-from grants.services import StatementValues, row_label
+from grants.services import StatementValues
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_ZIP_ENTRIES = 200
@@ -49,6 +51,8 @@ class ParsedStatement:
     grant_year: GrantYear
     values: StatementValues
     errors: list[str] = field(default_factory=list)
+    # The "Regnskab" sheet's actual amounts per form row, when the file has that sheet.
+    actuals: dict[int, int | None] | None = None
 
 
 def _column_number(letters: bytes) -> int:
@@ -283,47 +287,49 @@ def parse_statement_workbook(data: bytes) -> ParsedStatement:
                 )
     if values.box1 is None:
         errors.append(_("%(sheet)s: Boks 1 mangler.") % {"sheet": sheet})
-    return ParsedStatement(municipality, grant_year, values, errors)
+    actuals = None
+    if ACCOUNTS_SHEET in wb.sheetnames:
+        actuals = _parse_accounts_sheet(wb[ACCOUNTS_SHEET], grant_year, rows, errors)
+    return ParsedStatement(municipality, grant_year, values, errors, actuals)
 
 
-def describe_changes(statement, values: StatementValues) -> list[tuple[str, str, str]]:
-    """What applying `values` would change: (field, before, after) in the form's order."""
-    changes: list[tuple[str, str, str]] = []
-    if values.grant is not None and values.grant != statement.grant.amount:
-        changes.append(
-            (_("Tilskud"), format_kroner(statement.grant.amount), format_kroner(values.grant))
-        )
-    for line in statement.lines.all():
-        if line.row_id in values.amounts and values.amounts[line.row_id] != line.amount:
-            changes.append(
-                (
-                    row_label(line.row),
-                    format_kroner(line.amount, empty="–"),
-                    format_kroner(values.amounts[line.row_id], empty="–"),
+def _parse_accounts_sheet(ws, grant_year: GrantYear, rows: list[FormRow], errors: list[str]):
+    """The "Regnskab" sheet: per table, row labels in A and the actual amount in C. The budget
+    (B), difference (D), share (E) and the totals are derived and ignored."""
+    sheet = ACCOUNTS_SHEET
+    markers = {grant_year.table1_title: 1, grant_year.table2_title: 2}
+    actuals: dict[int, int | None] = {}
+    seen: dict[int, set[int]] = {1: set(), 2: set()}
+    table = None
+    for r in range(1, min(ws.max_row, MAX_ROWS) + 1):
+        label = _text(ws.cell(r, 1).value)
+        if label in markers:
+            table = markers[label]
+        elif table is not None and label == LABEL_ACCOUNTS_TOTAL:
+            table = None
+        elif table is not None and label:
+            row = next((x for x in rows if x.table == table and x.label == label), None)
+            if row is None:
+                errors.append(
+                    _(
+                        "%(sheet)s!A%(row)s: rækken '%(label)s' findes ikke "
+                        "i %(year)s-skemaets tabel %(table)s."
+                    )
+                    % {
+                        "sheet": sheet,
+                        "row": r,
+                        "label": label[:100],
+                        "year": grant_year.year,
+                        "table": table,
+                    }
                 )
+                continue
+            seen[table].add(row.pk)
+            actuals[row.pk] = _amount(ws.cell(r, 3), sheet, errors)
+    for row in rows:
+        if row.pk not in seen[row.table]:
+            errors.append(
+                _("%(sheet)s: rækken '%(label)s' mangler i tabel %(table)s.")
+                % {"sheet": sheet, "label": row.label, "table": row.table}
             )
-        spec = values.specifications.get(line.row_id)
-        if spec is not None and spec != line.specification:
-            changes.append(
-                (
-                    _("%(row)s: specifikation") % {"row": row_label(line.row)},
-                    line.specification,
-                    spec,
-                )
-            )
-    if values.box1 is not None and values.box1 != statement.box1:
-        changes.append((_("Boks 1"), statement.box1, values.box1))
-    if values.box2_confirmed is not None and values.box2_confirmed != statement.box2_confirmed:
-        yes, no = _("Ja"), _("Nej")
-        changes.append(
-            (
-                _("Boks 2"),
-                yes if statement.box2_confirmed else no,
-                yes if values.box2_confirmed else no,
-            )
-        )
-    return changes
-
-
-def rows_by_pk(grant_year: GrantYear) -> dict[int, FormRow]:
-    return {row.pk: row for row in grant_year.rows.all()}
+    return actuals

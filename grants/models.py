@@ -182,11 +182,16 @@ class Grant(models.Model):
 
 
 class Statement(models.Model):
-    """The filled-in ministry form (redegørelse) for one grant."""
+    """The filled-in ministry form (redegørelse) for one grant, and its accounts (regnskab)."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Kladde")
         SUBMITTED = "submitted", _("Indsendt")
+
+    class AccountsStatus(models.TextChoices):
+        NONE = "", _("Ikke påbegyndt")
+        DRAFT = "draft", _("Kladde")
+        APPROVED = "approved", _("Godkendt")
 
     grant = models.OneToOneField(Grant, on_delete=models.PROTECT, related_name="statement")
     status = models.CharField(
@@ -202,7 +207,24 @@ class Statement(models.Model):
         blank=True,
         related_name="+",
     )
-    # Bumped by every write; a save carries the version it started from (no lost update).
+    # The accounts (regnskab): what was actually spent, entered after submission.
+    accounts_status = models.CharField(
+        _("regnskabets status"),
+        max_length=20,
+        choices=AccountsStatus.choices,
+        default=AccountsStatus.NONE,
+        blank=True,
+    )
+    accounts_approved_at = models.DateTimeField(_("regnskab godkendt"), null=True, blank=True)
+    accounts_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Bumped by every write, to the statement or its accounts; a save carries the version it
+    # started from (no lost update).
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -233,6 +255,10 @@ class Statement(models.Model):
         return self.status == self.Status.SUBMITTED
 
     @property
+    def accounts_approved(self) -> bool:
+        return self.accounts_status == self.AccountsStatus.APPROVED
+
+    @property
     def municipality(self) -> Municipality:
         return self.grant.municipality
 
@@ -248,6 +274,7 @@ class AllocationLine(models.Model):
     row = models.ForeignKey(FormRow, on_delete=models.PROTECT, related_name="lines")
     amount = KronerField(_("beløb"), null=True, blank=True)
     specification = models.CharField(_("specifikation"), max_length=500, blank=True)
+    actual = KronerField(_("regnskab"), null=True, blank=True)
 
     class Meta:
         ordering = ["row__table", "row__position"]
@@ -263,6 +290,11 @@ class AllocationLine(models.Model):
                 condition=Q(amount__gte=0) | Q(amount__isnull=True),
                 name="allocation_amount_not_negative",
                 violation_error_message=_("Beløbet må ikke være negativt."),
+            ),
+            models.CheckConstraint(
+                condition=Q(actual__gte=0) | Q(actual__isnull=True),
+                name="allocation_actual_not_negative",
+                violation_error_message=_("Regnskabsbeløbet må ikke være negativt."),
             ),
         ]
 
@@ -322,7 +354,8 @@ class InitiativeAmount(models.Model):
 
     initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="amounts")
     year = models.PositiveSmallIntegerField(_("år"))
-    amount = KronerField(_("beløb"))
+    amount = KronerField(_("budgetteret beløb"), null=True, blank=True)
+    actual = KronerField(_("faktisk forbrug"), null=True, blank=True)
     onward = models.BooleanField(
         _("og fremover"), default=False, help_text=_("Beløbet gælder også de følgende år.")
     )
@@ -338,9 +371,15 @@ class InitiativeAmount(models.Model):
                 violation_error_message=_("Indsatsen har allerede et beløb for dette år."),
             ),
             models.CheckConstraint(
-                condition=Q(amount__gte=0),
+                condition=(Q(amount__gte=0) | Q(amount__isnull=True))
+                & (Q(actual__gte=0) | Q(actual__isnull=True)),
                 name="initiative_amount_not_negative",
                 violation_error_message=_("Beløbet må ikke være negativt."),
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=False) | Q(actual__isnull=False),
+                name="initiative_amount_known",
+                violation_error_message=_("Angiv et budgetteret beløb eller et faktisk forbrug."),
             ),
         ]
 

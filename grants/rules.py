@@ -7,6 +7,7 @@ calls it with what is in the database, and every page, workbook and chart takes 
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
@@ -194,4 +195,148 @@ def statement_figures(statement) -> StatementFigures:
             RowFigure(line.row, line.amount, line.specification) for line in statement.lines.all()
         ],
         box2_confirmed=statement.box2_confirmed,
+    )
+
+
+# --- The accounts (regnskab): what was actually spent against the statement -------------------
+
+
+@dataclass(frozen=True)
+class AccountsRow:
+    row: FormRow
+    budget: int | None
+    actual: int | None
+
+    @property
+    def difference(self) -> int | None:
+        """Actual minus budget; None while the actual is unknown."""
+        if self.actual is None:
+            return None
+        return self.actual - (self.budget or 0)
+
+    @property
+    def field_id(self) -> str:
+        return f"actual-{self.row.pk}"
+
+
+@dataclass(frozen=True)
+class AccountsTable:
+    table: int
+    rows: list[AccountsRow]
+
+    @property
+    def budget_total(self) -> int:
+        return sum(r.budget or 0 for r in self.rows)
+
+    @property
+    def actual_total(self) -> int:
+        return sum(r.actual or 0 for r in self.rows)
+
+    @property
+    def difference(self) -> int | None:
+        """Actual minus budget over the table; None while no actual amount is known."""
+        if all(r.actual is None for r in self.rows):
+            return None
+        return self.actual_total - self.budget_total
+
+    def shares(self) -> list[tuple[AccountsRow, Decimal | None]]:
+        """Each row's share of the table's actual total in per cent (one decimal), by the
+        largest-remainder method so the shown shares add up to exactly 100,0."""
+        total = self.actual_total
+        if total <= 0:
+            return [(r, None) for r in self.rows]
+        tenths = [(r.actual or 0) * 1000 for r in self.rows]
+        floors = [t // total for t in tenths]
+        remainder = 1000 - sum(floors)
+        order = sorted(range(len(self.rows)), key=lambda i: (-(tenths[i] % total), i))
+        for i in order[:remainder]:
+            floors[i] += 1
+        return [(r, Decimal(f) / 10) for r, f in zip(self.rows, floors, strict=True)]
+
+
+@dataclass(frozen=True)
+class AccountsFigures:
+    grant: int
+    table1: AccountsTable
+    table2: AccountsTable
+    errors: list[Issue] = field(default_factory=list)
+
+    @property
+    def tables(self) -> tuple[AccountsTable, AccountsTable]:
+        return (self.table1, self.table2)
+
+    @property
+    def actual_total(self) -> int:
+        """The accounts' total: Tabel 1's (both tables must agree before approval)."""
+        return self.table1.actual_total
+
+    @property
+    def unspent(self) -> int:
+        """Positive: left unspent of the grant; negative: spent beyond it. Never hidden."""
+        return self.grant - self.actual_total
+
+    @property
+    def tables_gap(self) -> int:
+        """How far apart the two tables' actual totals are (0 when they agree)."""
+        return abs(self.table1.actual_total - self.table2.actual_total)
+
+    @property
+    def can_approve(self) -> bool:
+        return not self.errors
+
+
+def accounts_row_label(row: FormRow) -> str:
+    return _("Regnskab, %(table)s – %(label)s") % {
+        "table": table_name(row.table),
+        "label": row.label,
+    }
+
+
+def compute_accounts(*, grant: int, rows: Iterable[AccountsRow]) -> AccountsFigures:
+    """The accounts rules: every row has an actual amount (0 is an amount, blank is not), and
+    both tables sum to the same actual total, which may differ from the grant."""
+    by_table: dict[int, list[AccountsRow]] = {1: [], 2: []}
+    for r in sorted(rows, key=lambda r: (r.row.table, r.row.position)):
+        by_table[r.row.table].append(r)
+    table1, table2 = AccountsTable(1, by_table[1]), AccountsTable(2, by_table[2])
+    errors: list[Issue] = []
+    for table in (table1, table2):
+        for r in table.rows:
+            if r.actual is None:
+                errors.append(
+                    Issue(
+                        "actual_missing",
+                        _("%(field)s mangler et beløb (skriv 0, hvis intet er brugt).")
+                        % {"field": accounts_row_label(r.row)},
+                        r.field_id,
+                        table.table,
+                    )
+                )
+    if table1.actual_total != table2.actual_total:
+        gap = table1.actual_total - table2.actual_total
+        first = table2.rows[0].field_id if table2.rows else ""
+        errors.append(
+            Issue(
+                "accounts_unbalanced",
+                _(
+                    "Regnskabet: Tabel 1 og Tabel 2 skal summe til det samme. Tabel 1 er "
+                    "%(t1)s kr., Tabel 2 er %(t2)s kr. (forskel %(gap)s kr.)."
+                )
+                % {
+                    "t1": format_kroner(table1.actual_total),
+                    "t2": format_kroner(table2.actual_total),
+                    "gap": format_kroner(abs(gap)),
+                },
+                first,
+                2,
+            )
+        )
+    return AccountsFigures(grant, table1, table2, errors)
+
+
+def accounts_figures(statement) -> AccountsFigures:
+    """The accounts of a saved statement (lines with rows prefetched, as for statement_figures)."""
+    return compute_accounts(
+        grant=statement.grant.amount,
+        rows=[AccountsRow(line.row, line.amount, line.actual) for line in statement.lines.all()],
     )

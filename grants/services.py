@@ -22,7 +22,13 @@ from grants.models import (
     Statement,
 )
 from grants.money import format_kroner
-from grants.rules import Issue, StatementFigures, statement_figures
+from grants.rules import (
+    Issue,
+    StatementFigures,
+    accounts_figures,
+    accounts_row_label,
+    statement_figures,
+)
 
 
 class StatementError(Exception):
@@ -53,6 +59,29 @@ class RulesNotMet(StatementError):
 class NotSubmitted(StatementError):
     def __init__(self) -> None:
         super().__init__(_("Redegørelsen er ikke indsendt."))
+
+
+class AccountsFrozen(StatementError):
+    def __init__(self) -> None:
+        super().__init__(_("Regnskabet er godkendt og kan ikke ændres. Det skal genåbnes først."))
+
+
+class AccountsNotApproved(StatementError):
+    def __init__(self) -> None:
+        super().__init__(_("Regnskabet er ikke godkendt."))
+
+
+class AccountsStarted(StatementError):
+    def __init__(self) -> None:
+        super().__init__(
+            _("Regnskabet for redegørelsen er påbegyndt, så redegørelsen kan ikke genåbnes.")
+        )
+
+
+class AccountsRulesNotMet(StatementError):
+    def __init__(self, errors: list[Issue]) -> None:
+        self.errors = errors
+        super().__init__(" ".join(issue.message for issue in errors))
 
 
 class ReasonRequired(StatementError):
@@ -88,12 +117,18 @@ def _amount_text(amount: int | None) -> str:
     return format_kroner(amount, empty="–")
 
 
-def _lock(statement: Statement, expected_version: int | None) -> Statement:
+def _lock(statement: Statement, expected_version: int | None, *, part: str = "budget") -> Statement:
     """Re-read the statement inside the transaction, locked where the database can lock, and
-    check that it is still a draft at the version the user started from."""
+    check that the part being written is open (the budget: a draft statement; the accounts: a
+    submitted statement whose accounts are not approved) at the version the user started from."""
     current = Statement.objects.select_for_update().select_related("grant").get(pk=statement.pk)
-    if current.status != Statement.Status.DRAFT:
+    if part == "budget" and current.status != Statement.Status.DRAFT:
         raise StatementFrozen
+    if part == "accounts":
+        if current.status != Statement.Status.SUBMITTED:
+            raise NotSubmitted
+        if current.accounts_status == Statement.AccountsStatus.APPROVED:
+            raise AccountsFrozen
     if expected_version is not None and current.version != expected_version:
         raise StaleVersion(current)
     return current
@@ -208,6 +243,9 @@ def _sync(statement: Statement, current: Statement) -> None:
         "submitted_at",
         "submitted_by_id",
         "updated_at",
+        "accounts_status",
+        "accounts_approved_at",
+        "accounts_approved_by_id",
     ):
         setattr(statement, name, getattr(current, name))
 
@@ -251,6 +289,8 @@ def reopen_statement(*, statement: Statement, acting_user, reason: str) -> None:
         current = Statement.objects.select_for_update().get(pk=statement.pk)
         if current.status != Statement.Status.SUBMITTED:
             raise NotSubmitted
+        if current.accounts_status != Statement.AccountsStatus.NONE:
+            raise AccountsStarted
         _bump(current, status=Statement.Status.DRAFT, submitted_at=None, submitted_by=None)
         AuditEntry.objects.create(
             statement=current,
@@ -401,11 +441,136 @@ def _amount_label(amount: int, onward: bool) -> str:
     return text + " " + _("og fremover") if onward else text
 
 
-def import_statement(
-    *, statement: Statement, parsed, acting_user, filename: str, expected_version: int | None
+# --- The accounts (regnskab) -------------------------------------------------------------------
+
+
+def save_accounts(
+    *,
+    statement: Statement,
+    actuals: dict[int, int | None],
+    acting_user,
+    expected_version: int | None,
+    action: str = AuditEntry.Action.UPDATE,
+    note: str = "",
 ) -> list[AuditEntry]:
-    """Apply a parsed workbook (grants.imports) to a draft, recorded as an import of `filename`.
-    An import never submits; a submitted statement refuses it (StatementFrozen)."""
+    """Save the accounts' actual amounts per form row (a draft, in any balance)."""
+    with transaction.atomic():
+        current = _lock(statement, expected_version, part="accounts")
+        lines = {
+            line.row_id: line
+            for line in AllocationLine.objects.select_related("row").filter(statement=current)
+        }
+        entries, changed = [], []
+        for row_id, actual in sorted(actuals.items()):
+            line = lines.get(row_id)
+            if line is None:
+                raise StatementError(_("Rækken hører ikke til dette års skema."))
+            if actual == line.actual:
+                continue
+            entries.append(
+                AuditEntry(
+                    statement=current,
+                    grant=current.grant,
+                    actor=acting_user,
+                    action=action,
+                    field=accounts_row_label(line.row),
+                    before=_amount_text(line.actual),
+                    after=_amount_text(actual),
+                    note=note,
+                )
+            )
+            line.actual = actual
+            line.full_clean(validate_unique=False, validate_constraints=True)
+            changed.append(line)
+        if not entries:
+            return []
+        AllocationLine.objects.bulk_update(changed, ["actual"])
+        fields = {}
+        if current.accounts_status == Statement.AccountsStatus.NONE:
+            fields["accounts_status"] = Statement.AccountsStatus.DRAFT
+        _bump(current, **fields)
+        AuditEntry.objects.bulk_create(entries)
+        _sync(statement, current)
+        return entries
+
+
+def approve_accounts(*, statement: Statement, acting_user, expected_version: int | None = None):
+    """Approve (freeze) accounts whose figures in the database meet the accounts rules."""
+    with transaction.atomic():
+        current = _lock(statement, expected_version, part="accounts")
+        figures = accounts_figures(
+            Statement.objects.select_related("grant")
+            .prefetch_related("lines__row")
+            .get(pk=current.pk)
+        )
+        if figures.errors:
+            raise AccountsRulesNotMet(figures.errors)
+        before = current.get_accounts_status_display()
+        _bump(
+            current,
+            accounts_status=Statement.AccountsStatus.APPROVED,
+            accounts_approved_at=timezone.now(),
+            accounts_approved_by=acting_user,
+        )
+        AuditEntry.objects.create(
+            statement=current,
+            grant=current.grant,
+            actor=acting_user,
+            action=AuditEntry.Action.SUBMIT,
+            field=_("Regnskabets status"),
+            before=before,
+            after=Statement.AccountsStatus.APPROVED.label,
+            note=_("Uforbrugt: %(amount)s kr.") % {"amount": format_kroner(figures.unspent)}
+            if figures.unspent >= 0
+            else _("Overforbrug: %(amount)s kr.") % {"amount": format_kroner(-figures.unspent)},
+        )
+        _sync(statement, current)
+        return figures
+
+
+def reopen_accounts(*, statement: Statement, acting_user, reason: str) -> None:
+    """Make approved accounts a draft again (administrators), with the reason recorded."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReasonRequired
+    with transaction.atomic():
+        current = Statement.objects.select_for_update().get(pk=statement.pk)
+        if current.accounts_status != Statement.AccountsStatus.APPROVED:
+            raise AccountsNotApproved
+        _bump(
+            current,
+            accounts_status=Statement.AccountsStatus.DRAFT,
+            accounts_approved_at=None,
+            accounts_approved_by=None,
+        )
+        AuditEntry.objects.create(
+            statement=current,
+            grant=current.grant,
+            actor=acting_user,
+            action=AuditEntry.Action.REOPEN,
+            field=_("Regnskabets status"),
+            before=Statement.AccountsStatus.APPROVED.label,
+            after=Statement.AccountsStatus.DRAFT.label,
+            note=reason,
+        )
+        _sync(statement, current)
+
+
+class ImportInvalid(StatementError):
+    """The file has cell-level problems; `errors` lists each (sheet, cell, what is wrong)."""
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = errors
+        super().__init__(" ".join(errors))
+
+
+def check_import(*, statement: Statement, parsed) -> list[tuple[str, str, str]]:
+    """What importing `parsed` (grants.imports) into `statement` would change, or the reason it
+    may not: another municipality or year, cell errors, a frozen part. Writes nothing.
+
+    A draft takes the form's values (the "Regnskab" sheet must then be empty: accounts need a
+    submitted statement). A submitted statement takes only the accounts' actual amounts, and
+    only if the form's values in the file are the submitted ones."""
     grant = statement.grant
     if (
         parsed.municipality.pk != grant.municipality_id
@@ -424,19 +589,109 @@ def import_statement(
             }
         )
     if parsed.errors:
-        raise StatementError(" ".join(parsed.errors))
-    values = StatementValues(
-        amounts=dict(parsed.values.amounts),
-        specifications=dict(parsed.values.specifications),
-        box1=parsed.values.box1,
-        box2_confirmed=parsed.values.box2_confirmed,
-        grant=parsed.values.grant,
-    )
-    return save_statement(
+        raise ImportInvalid(list(parsed.errors))
+    has_actuals = any(v is not None for v in (parsed.actuals or {}).values())
+    if statement.status == Statement.Status.DRAFT:
+        if has_actuals:
+            raise StatementError(
+                _("Arket 'Regnskab' kan først indlæses, når redegørelsen er indsendt.")
+            )
+        return describe_changes(statement, parsed.values)
+    if parsed.actuals is None:  # a submitted form takes no import; only its accounts do
+        raise StatementFrozen
+    changed = describe_changes(statement, parsed.values)
+    if changed:
+        raise StatementError(
+            _(
+                "Redegørelsen er indsendt, så arket 'Redegørelse' må ikke ændres "
+                "(%(fields)s). Kun arket 'Regnskab' kan indlæses."
+            )
+            % {"fields": ", ".join(field for field, _b, _a in changed[:5])}
+        )
+    if statement.accounts_approved:
+        raise AccountsFrozen
+    return describe_accounts_changes(statement, parsed.actuals)
+
+
+def import_statement(
+    *, statement: Statement, parsed, acting_user, filename: str, expected_version: int | None
+) -> list[AuditEntry]:
+    """Apply a parsed workbook as checked by check_import, recorded as an import of `filename`.
+    An import never submits or approves."""
+    check_import(statement=statement, parsed=parsed)
+    note = _("Fil: %(name)s") % {"name": filename}
+    if statement.status == Statement.Status.DRAFT:
+        return save_statement(
+            statement=statement,
+            values=parsed.values,
+            acting_user=acting_user,
+            expected_version=expected_version,
+            action=AuditEntry.Action.IMPORT,
+            note=note,
+        )
+    return save_accounts(
         statement=statement,
-        values=values,
+        actuals=parsed.actuals,
         acting_user=acting_user,
         expected_version=expected_version,
         action=AuditEntry.Action.IMPORT,
-        note=_("Fil: %(name)s") % {"name": filename},
+        note=note,
     )
+
+
+def describe_changes(statement, values: StatementValues) -> list[tuple[str, str, str]]:
+    """What applying `values` would change: (field, before, after) in the form's order."""
+    changes: list[tuple[str, str, str]] = []
+    if values.grant is not None and values.grant != statement.grant.amount:
+        changes.append(
+            (_("Tilskud"), format_kroner(statement.grant.amount), format_kroner(values.grant))
+        )
+    for line in statement.lines.all():
+        if line.row_id in values.amounts and values.amounts[line.row_id] != line.amount:
+            changes.append(
+                (
+                    row_label(line.row),
+                    format_kroner(line.amount, empty="–"),
+                    format_kroner(values.amounts[line.row_id], empty="–"),
+                )
+            )
+        spec = values.specifications.get(line.row_id)
+        if spec is not None and spec != line.specification:
+            changes.append(
+                (
+                    _("%(row)s: specifikation") % {"row": row_label(line.row)},
+                    line.specification,
+                    spec,
+                )
+            )
+    if values.box1 is not None and values.box1 != statement.box1:
+        changes.append((_("Boks 1"), statement.box1, values.box1))
+    if values.box2_confirmed is not None and values.box2_confirmed != statement.box2_confirmed:
+        yes, no = _("Ja"), _("Nej")
+        changes.append(
+            (
+                _("Boks 2"),
+                yes if statement.box2_confirmed else no,
+                yes if values.box2_confirmed else no,
+            )
+        )
+    return changes
+
+
+def describe_accounts_changes(
+    statement, actuals: dict[int, int | None] | None
+) -> list[tuple[str, str, str]]:
+    """What applying the "Regnskab" sheet's actual amounts would change."""
+    changes: list[tuple[str, str, str]] = []
+    if actuals is None:
+        return changes
+    for line in statement.lines.all():
+        if line.row_id in actuals and actuals[line.row_id] != line.actual:
+            changes.append(
+                (
+                    accounts_row_label(line.row),
+                    format_kroner(line.actual, empty="–"),
+                    format_kroner(actuals[line.row_id], empty="–"),
+                )
+            )
+    return changes

@@ -20,6 +20,16 @@ urlpatterns = [
     path(
         "statements/<str:code>/<int:year>/import/", views.statement_import, name="statement_import"
     ),
+    path(
+        "statements/<str:code>/<int:year>/accounts/",
+        views.statement_accounts,
+        name="statement_accounts",
+    ),
+    path(
+        "statements/<str:code>/<int:year>/accounts/reopen/",
+        views.statement_accounts_reopen,
+        name="statement_accounts_reopen",
+    ),
     path("years/<int:year>/export.xlsx", views.year_export_xlsx, name="year_export_xlsx"),
     path("years/<int:year>/export.csv", views.year_export_csv, name="year_export_csv"),
     path(

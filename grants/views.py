@@ -20,12 +20,11 @@ from grants.exports import (
     year_summary_rows,
     year_workbook,
 )
-from grants.forms import GrantForm, InitiativeForm, ReopenForm, StatementForm
+from grants.forms import AccountsForm, GrantForm, InitiativeForm, ReopenForm, StatementForm
 from grants.imports import (
     MAX_FILE_BYTES,
     ParsedStatement,
     WorkbookRefused,
-    describe_changes,
     parse_statement_workbook,
 )
 from grants.models import (
@@ -45,8 +44,11 @@ from grants.permissions import (
     membership,
     statement_queryset,
 )
-from grants.rules import Issue, statement_figures
+from grants.rules import Issue, accounts_figures, accounts_row_label, statement_figures
 from grants.services import (
+    AccountsFrozen,
+    AccountsNotApproved,
+    AccountsRulesNotMet,
     GrantExists,
     NotSubmitted,
     RulesNotMet,
@@ -54,11 +56,15 @@ from grants.services import (
     StatementError,
     StatementFrozen,
     StatementValues,
+    approve_accounts,
+    check_import,
     import_statement,
     last_year_split,
     register_grant,
+    reopen_accounts,
     reopen_statement,
     row_label,
+    save_accounts,
     save_initiative,
     save_statement,
     submit_statement,
@@ -90,6 +96,7 @@ def statement_detail(request: HttpRequest, code: str, year: int) -> HttpResponse
             "statement": statement,
             "grant_year": statement.grant.grant_year,
             "figures": figures,
+            "accounts": accounts_figures(statement),
             "can_edit": can_write_municipality(request.user, statement.grant.municipality),
         },
     )
@@ -97,7 +104,7 @@ def statement_detail(request: HttpRequest, code: str, year: int) -> HttpResponse
 
 def export_statement_bytes(pk: int) -> bytes:
     statement = statement_queryset().get(pk=pk)
-    return statement_workbook(statement, statement_figures(statement))
+    return statement_workbook(statement, statement_figures(statement), accounts_figures(statement))
 
 
 def statement_export(request: HttpRequest, code: str, year: int) -> HttpResponse:
@@ -183,22 +190,17 @@ def _render_frozen(request, statement, status=200):
     )
 
 
-def _render_conflict(request, statement, form: StatementForm, current: Statement):
-    """The save was based on an old version: show theirs and yours; overwrite nothing."""
+def _render_conflict(request, form, current: Statement, *, accounts: bool = False):
+    """A save based on an old version (of the statement or of its accounts): show what the
+    other person saved beside the user's own values, overwrite nothing, and offer both ways on."""
     saved = statement_queryset().get(pk=current.pk)
-    saved_lines = {line.row_id: line for line in saved.lines.all()}
+    prefix, label = ("actual", accounts_row_label) if accounts else ("amount", row_label)
     rows = []
-    for row in form.rows:
-        line = saved_lines[row.pk]
-        mine = form.data.get(f"amount-{row.pk}", "")
-        theirs = format_kroner(line.amount)
+    for line in saved.lines.all():
+        mine = (form.data.get(f"{prefix}-{line.row_id}") or "").strip()
+        theirs = format_kroner(line.actual if accounts else line.amount)
         rows.append(
-            {
-                "label": row_label(row),
-                "theirs": theirs,
-                "mine": mine,
-                "differs": (mine or "").strip() != theirs,
-            }
+            {"label": label(line.row), "theirs": theirs, "mine": mine, "differs": mine != theirs}
         )
     other = (
         AuditEntry.objects.filter(statement=saved)
@@ -208,26 +210,29 @@ def _render_conflict(request, statement, form: StatementForm, current: Statement
     )
     keep = form.data.copy()
     keep["version"] = saved.version
-    return render(
-        request,
-        "grants/statement_conflict.html",
-        {
-            "statement": saved,
-            "rows": rows,
+    context = {
+        "statement": saved,
+        "rows": rows,
+        "other": other,
+        "target": _statement_url(
+            saved, "grants:statement_accounts" if accounts else "grants:statement_edit"
+        ),
+        "keep": [
+            (k, v)
+            for k in keep
+            for v in keep.getlist(k)
+            if k not in ("csrfmiddlewaretoken", "action")
+        ],
+    }
+    if not accounts:
+        context |= {
             "theirs_box1": saved.box1,
             "mine_box1": form.data.get("box1", ""),
             "theirs_grant": format_kroner(saved.grant.amount),
             "mine_grant": form.data.get("grant", ""),
-            "other": other,
-            "keep": [
-                (k, v)
-                for k in keep
-                for v in keep.getlist(k)
-                if k not in ("csrfmiddlewaretoken", "action")
-            ],
-        },
-        status=409,
-    )
+            "show_grant": True,
+        }
+    return render(request, "grants/statement_conflict.html", context, status=409)
 
 
 @require_http_methods(["GET", "POST"])
@@ -278,7 +283,7 @@ def statement_edit(request: HttpRequest, code: str, year: int) -> HttpResponse:
             messages.success(request, _("Redegørelsen er indsendt."))
             return redirect(_statement_url(statement))
     except StaleVersion as error:
-        return _render_conflict(request, statement, form, error.current)
+        return _render_conflict(request, form, error.current)
     except StatementFrozen:
         return _render_frozen(request, statement_queryset().get(pk=statement.pk), status=409)
     except RulesNotMet as error:
@@ -406,6 +411,9 @@ def _pack_import(statement: Statement, parsed: ParsedStatement, filename: str) -
             "box1": v.box1,
             "box2_confirmed": v.box2_confirmed,
             "grant": v.grant,
+            "actuals": None
+            if parsed.actuals is None
+            else {str(k): a for k, a in parsed.actuals.items()},
         },
         salt=IMPORT_SALT,
         compress=True,
@@ -421,10 +429,12 @@ def _unpack_import(token: str) -> tuple[dict, ParsedStatement]:
         box2_confirmed=data["box2_confirmed"],
         grant=data["grant"],
     )
+    actuals = data["actuals"]
     parsed = ParsedStatement(
         Municipality.objects.get(pk=data["municipality"]),
         GrantYear.objects.get(pk=data["grant_year"]),
         values,
+        actuals=None if actuals is None else {int(k): a for k, a in actuals.items()},
     )
     return data, parsed
 
@@ -434,7 +444,7 @@ def statement_import(request: HttpRequest, code: str, year: int) -> HttpResponse
     """Upload a filled workbook, see every change, confirm. An import never submits."""
     statement = get_statement_for_user(request.user, code, year, write=True)
     context = {"statement": statement, "grant_year": statement.grant.grant_year}
-    if statement.is_submitted:
+    if statement.is_submitted and statement.accounts_approved:
         return _render_frozen(request, statement, status=409 if request.method == "POST" else 200)
     if request.method == "GET":
         return render(request, "grants/statement_import.html", context)
@@ -459,11 +469,18 @@ def statement_import(request: HttpRequest, code: str, year: int) -> HttpResponse
             )
         except StaleVersion as error:
             return _render_conflict_import(request, statement, error)
-        except StatementError as error:
+        except (StatementFrozen, AccountsFrozen) as error:
             return render(
                 request,
                 "grants/statement_import.html",
                 {**context, "errors": [str(error)]},
+                status=409,
+            )
+        except StatementError as error:
+            return render(
+                request,
+                "grants/statement_import.html",
+                {**context, "errors": getattr(error, "errors", [str(error)])},
                 status=400,
             )
         messages.success(
@@ -473,7 +490,8 @@ def statement_import(request: HttpRequest, code: str, year: int) -> HttpResponse
             if entries
             else _("Regnearket er indlæst: der var intet at ændre."),
         )
-        return redirect(_statement_url(statement, "grants:statement_edit"))
+        target = "grants:statement_accounts" if statement.is_submitted else "grants:statement_edit"
+        return redirect(_statement_url(statement, target))
 
     upload = request.FILES.get("file")
     if upload is None:
@@ -500,31 +518,15 @@ def statement_import(request: HttpRequest, code: str, year: int) -> HttpResponse
             {**context, "errors": [str(error)], "filename": filename},
             status=400,
         )
-    errors = list(parsed.errors)
-    grant = statement.grant
-    if (
-        parsed.municipality.pk != grant.municipality_id
-        or parsed.grant_year.pk != grant.grant_year_id
-    ):
-        errors.insert(
-            0,
-            _(
-                "Filen gælder %(file_municipality)s %(file_year)s, men redegørelsen er "
-                "%(municipality)s %(year)s. Intet er indlæst."
-            )
-            % {
-                "file_municipality": parsed.municipality.full_name,
-                "file_year": parsed.grant_year.year,
-                "municipality": grant.municipality.full_name,
-                "year": grant.grant_year.year,
-            },
-        )
-    if errors:
+    try:
+        changes = check_import(statement=statement, parsed=parsed)
+    except StatementError as error:
+        frozen = isinstance(error, StatementFrozen | AccountsFrozen)
         return render(
             request,
             "grants/statement_import.html",
-            {**context, "errors": errors, "filename": filename},
-            status=400,
+            {**context, "errors": getattr(error, "errors", [str(error)]), "filename": filename},
+            status=409 if frozen else 400,
         )
     return render(
         request,
@@ -532,7 +534,7 @@ def statement_import(request: HttpRequest, code: str, year: int) -> HttpResponse
         {
             **context,
             "filename": filename,
-            "changes": describe_changes(statement, parsed.values),
+            "changes": changes,
             "token": _pack_import(statement, parsed, filename),
         },
     )
@@ -571,3 +573,119 @@ def year_export_csv(request: HttpRequest, year: int) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="redegoerelser-{year}.csv"'
     return response
+
+
+# --- The accounts (regnskab) ---------------------------------------------------------------------
+
+
+def _render_accounts(request, statement, form, *, errors=(), status=200):
+    if form.is_bound:
+        form.is_valid()
+    figures = form.figures() if form.is_bound else accounts_figures(statement)
+    grant_year = statement.grant.grant_year
+    tables = [
+        {
+            "figures": table,
+            "title": title,
+            "rows": [{"r": r, "field": form.actual_field(r.row)} for r in table.rows],
+        }
+        for table, title in (
+            (figures.table1, grant_year.table1_title),
+            (figures.table2, grant_year.table2_title),
+        )
+    ]
+    summary = []
+    for name, field_errors in form.errors.items():
+        target = form[name].auto_id if name in form.fields else ""
+        summary += [{"message": e, "target": target} for e in field_errors]
+    for issue in errors:
+        target = form[issue.field_id].auto_id if issue.field_id in form.fields else ""
+        summary.append({"message": issue.message, "target": target})
+    return render(
+        request,
+        "grants/statement_accounts.html",
+        {
+            "statement": statement,
+            "grant_year": grant_year,
+            "form": form,
+            "figures": figures,
+            "tables": tables,
+            "summary": summary,
+            "can_reopen": is_admin(request.user),
+            "reopen_form": ReopenForm(),
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def statement_accounts(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    """Finance staff record what was actually spent, per row of both tables, and approve."""
+    statement = get_statement_for_user(request.user, code, year, write=True)
+    if not statement.is_submitted or statement.accounts_approved:
+        # Accounts need a submitted statement; approved accounts are frozen.
+        return render(
+            request,
+            "grants/statement_accounts.html",
+            {
+                "statement": statement,
+                "grant_year": statement.grant.grant_year,
+                "figures": accounts_figures(statement),
+                "closed": True,
+                "can_reopen": is_admin(request.user),
+                "reopen_form": ReopenForm(),
+            },
+            status=409 if request.method == "POST" else 200,
+        )
+    if request.method == "GET":
+        return _render_accounts(request, statement, AccountsForm(statement))
+    form = AccountsForm(statement, request.POST)
+    if not form.is_valid():
+        return _render_accounts(request, statement, form, status=400)
+    action = request.POST.get("action", "save")
+    try:
+        save_accounts(
+            statement=statement,
+            actuals=form.actuals(),
+            acting_user=request.user,
+            expected_version=form.cleaned_data["version"],
+        )
+        if action == "approve":
+            approve_accounts(
+                statement=statement, acting_user=request.user, expected_version=statement.version
+            )
+            messages.success(request, _("Regnskabet er godkendt."))
+            return redirect(_statement_url(statement))
+    except StaleVersion as error:
+        return _render_conflict(request, form, error.current, accounts=True)
+    except (AccountsFrozen, NotSubmitted) as error:
+        messages.error(request, str(error))
+        return redirect(_statement_url(statement))
+    except AccountsRulesNotMet as error:
+        fresh = statement_queryset().get(pk=statement.pk)
+        messages.warning(request, _("Regnskabet er gemt som kladde, men kan ikke godkendes endnu."))
+        return _render_accounts(
+            request, fresh, AccountsForm(fresh), errors=error.errors, status=400
+        )
+    messages.success(request, _("Regnskabet er gemt som kladde."))
+    return redirect(_statement_url(statement, "grants:statement_accounts"))
+
+
+@require_POST
+def statement_accounts_reopen(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    statement = get_statement_for_user(request.user, code, year)
+    if not is_admin(request.user):
+        raise PermissionDenied
+    form = ReopenForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Angiv en begrundelse for genåbningen."))
+        return redirect(_statement_url(statement, "grants:statement_accounts"))
+    try:
+        reopen_accounts(
+            statement=statement, acting_user=request.user, reason=form.cleaned_data["reason"]
+        )
+    except AccountsNotApproved as error:
+        messages.error(request, str(error))
+        return redirect(_statement_url(statement))
+    messages.success(request, _("Regnskabet er genåbnet og er nu en kladde."))
+    return redirect(_statement_url(statement, "grants:statement_accounts"))

@@ -9,26 +9,7 @@
   var msg = form.dataset;
   msg = { short: msg.msgShort, over: msg.msgOver, ok: msg.msgOk, invalid: msg.msgInvalid };
 
-  // Same grammar as grants/money.py: plain digits, or groups of three split by "." or spaces.
-  function parseKroner(text) {
-    var value = (text || "").trim().replace(/\s*kr\.?$/i, "");
-    if (value === "") return 0;
-    if (/^\d+$/.test(value) || /^\d{1,3}(\.\d{3})+$/.test(value) ||
-        /^\d{1,3}([ \u00a0\u202f]\d{3})+$/.test(value)) {
-      return parseInt(value.replace(/\D/g, ""), 10);
-    }
-    return null; // not an amount: the server will name the field
-  }
-
-  function formatKroner(amount) {
-    var digits = String(Math.abs(amount));
-    var out = "";
-    while (digits.length > 3) {
-      out = "." + digits.slice(-3) + out;
-      digits = digits.slice(0, -3);
-    }
-    return (amount < 0 ? "-" : "") + digits + out;
-  }
+  var parseKroner = window.Kroner.parse, formatKroner = window.Kroner.format;
 
   function update() {
     var grant = parseKroner(grantInput ? grantInput.value : "0");

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from grants.exports import statement_workbook
 from grants.models import Statement
 from grants.permissions import statement_queryset
-from grants.rules import statement_figures
+from grants.rules import accounts_figures, statement_figures
 
 
 class Command(BaseCommand):
@@ -25,5 +25,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Der findes ingen redegørelse for kommune {code} i {year}."
             ) from None
-        Path(output).write_bytes(statement_workbook(statement, statement_figures(statement)))
+        Path(output).write_bytes(
+            statement_workbook(statement, statement_figures(statement), accounts_figures(statement))
+        )
         self.stdout.write(self.style.SUCCESS(f"Skrev {output}"))

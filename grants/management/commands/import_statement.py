@@ -3,10 +3,10 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from grants.imports import WorkbookRefused, describe_changes, parse_statement_workbook
+from grants.imports import WorkbookRefused, parse_statement_workbook
 from grants.models import Statement
 from grants.permissions import statement_queryset
-from grants.services import StatementError, import_statement
+from grants.services import StatementError, check_import, import_statement
 
 
 class Command(BaseCommand):
@@ -33,10 +33,6 @@ class Command(BaseCommand):
             parsed = parse_statement_workbook(path.read_bytes())
         except WorkbookRefused as error:
             raise CommandError(f"{path.name}: {error}") from None
-        if parsed.errors:
-            raise CommandError(
-                f"{path.name} kan ikke indlæses; intet er ændret:\n  " + "\n  ".join(parsed.errors)
-            )
         try:
             statement = statement_queryset().get(
                 grant__municipality=parsed.municipality, grant__grant_year=parsed.grant_year
@@ -46,8 +42,11 @@ class Command(BaseCommand):
                 f"{parsed.municipality.full_name} har ingen redegørelse "
                 f"for {parsed.grant_year.year}."
             ) from None
-        changes = describe_changes(statement, parsed.values)
         label = f"{parsed.municipality.full_name} {parsed.grant_year.year}"
+        try:
+            changes = check_import(statement=statement, parsed=parsed)
+        except StatementError as error:
+            raise CommandError(f"{label}: {error}") from None
         for field, before, after in changes:
             self.stdout.write(f"  {field}: {before or '–'} -> {after or '–'}")
         if dry_run:

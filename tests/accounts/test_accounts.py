@@ -1,0 +1,329 @@
+"""The accounts (regnskab): rules, services, pages, permissions, spreadsheet round trip."""
+
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from hypothesis import given
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+
+from grants.exports import statement_workbook
+from grants.imports import parse_statement_workbook
+from grants.models import AllocationLine, AuditEntry, Statement
+from grants.rules import AccountsRow, accounts_figures, compute_accounts, statement_figures
+from grants.services import (
+    AccountsFrozen,
+    AccountsRulesNotMet,
+    AccountsStarted,
+    NotSubmitted,
+    StaleVersion,
+    approve_accounts,
+    import_statement,
+    reopen_accounts,
+    reopen_statement,
+    save_accounts,
+)
+from tests.conftest import get_statement
+from tests.grants.test_rules import T1, T2
+
+ACCOUNTS = "/statements/173/2018/accounts/"
+# Lyngby-Taarbæk 2018 as actually spent (illustrative figures for the tests): 45.000 unspent.
+ACTUAL_T1 = {
+    "livskvalitet": 8_850_000,
+    "selvbestemmelse": 515_000,
+    "kvalitet": 1_600_000,
+    "mad": 0,
+    "vaerdig_doed": 60_000,
+    "andet": 0,
+    "administration": 210_000,
+}
+ACTUAL_T2 = {
+    "loen": 10_220_000,
+    "kompetence": 410_000,
+    "anskaffelser": 95_000,
+    "andet": 300_000,
+    "administration": 210_000,
+}
+
+
+def actuals(statement, t2_delta=0):
+    out = {}
+    for line in statement.lines.all():
+        source = ACTUAL_T1 if line.row.table == 1 else ACTUAL_T2
+        out[line.row_id] = source[line.row.code]
+    loen = next(line for line in statement.lines.all() if line.row.code == "loen")
+    out[loen.row_id] += t2_delta
+    return out
+
+
+def snapshot():
+    return [
+        sorted(map(str, m.objects.values_list())) for m in (Statement, AllocationLine, AuditEntry)
+    ]
+
+
+# --- rules -----------------------------------------------------------------------------------
+
+
+def accounts_of(a1, a2, grant=100):
+    rows = [AccountsRow(r, 10, a) for r, a in zip(T1, a1, strict=True)]
+    rows += [AccountsRow(r, 10, a) for r, a in zip(T2, a2, strict=True)]
+    return compute_accounts(grant=grant, rows=rows)
+
+
+def test_tables_must_agree_and_every_row_be_filled():
+    f = accounts_of([10, 0, 0, 0, 0, 0, 0], [5, 5, 0, 0, 0])
+    assert f.errors == [] and f.unspent == 90 and f.tables_gap == 0
+    f = accounts_of([10, 0, 0, 0, 0, 0, 0], [5, 4, 0, 0, None])
+    codes = [e.code for e in f.errors]
+    assert codes == ["actual_missing", "accounts_unbalanced"]
+    assert f.errors[0].message == (
+        "Regnskab, Tabel 2 – Administration mangler et beløb (skriv 0, hvis intet er brugt)."
+    )
+    assert "forskel 1 kr." in f.errors[1].message
+
+
+def test_overspending_is_shown_not_refused():
+    f = accounts_of([150, 0, 0, 0, 0, 0, 0], [150, 0, 0, 0, 0])
+    assert f.errors == [] and f.unspent == -50
+
+
+@given(st.lists(st.integers(min_value=0, max_value=10**9), min_size=7, max_size=7))
+def test_shares_add_up_to_exactly_100(values):
+    f = accounts_of(values, [sum(values), 0, 0, 0, 0])
+    shares = [s for _r, s in f.table1.shares()]
+    if sum(values) == 0:
+        assert shares == [None] * 7
+    else:
+        assert sum(shares) == Decimal("100.0")
+        for (r, s), v in zip(f.table1.shares(), values, strict=True):
+            assert abs(s - Decimal(v * 100) / sum(values)) <= Decimal("0.1")
+
+
+# --- services --------------------------------------------------------------------------------
+
+
+def test_save_approve_and_reopen_accounts(lyngby, administrator):
+    s = get_statement("173", 2018)
+    entries = save_accounts(
+        statement=s, actuals=actuals(s), acting_user=lyngby, expected_version=s.version
+    )
+    assert s.accounts_status == "draft" and len(entries) == 12
+    assert entries[0].field.startswith("Regnskab, Tabel 1 – ")
+    figures = approve_accounts(statement=s, acting_user=lyngby, expected_version=s.version)
+    assert figures.unspent == 45_000 and figures.actual_total == 11_235_000
+    s.refresh_from_db()
+    assert s.accounts_approved and s.accounts_approved_by == lyngby
+    assert AuditEntry.objects.filter(statement=s, note="Uforbrugt: 45.000 kr.").exists()
+    before = snapshot()
+    with pytest.raises(AccountsFrozen):
+        save_accounts(statement=s, actuals={}, acting_user=lyngby, expected_version=s.version)
+    with pytest.raises(AccountsStarted):
+        reopen_statement(statement=s, acting_user=administrator, reason="budget")
+    assert snapshot() == before
+    reopen_accounts(statement=s, acting_user=administrator, reason="Rettelse af løn")
+    s.refresh_from_db()
+    assert s.accounts_status == "draft"
+
+
+def test_refusals_change_nothing(lyngby, ishoj):
+    s = get_statement("173", 2018)
+    save_accounts(
+        statement=s,
+        actuals=actuals(s, t2_delta=-7_000),
+        acting_user=lyngby,
+        expected_version=s.version,
+    )
+    before = snapshot()
+    with pytest.raises(AccountsRulesNotMet) as exc:
+        approve_accounts(statement=s, acting_user=lyngby, expected_version=s.version)
+    assert "forskel 7.000 kr." in exc.value.errors[0].message
+    with pytest.raises(StaleVersion):
+        save_accounts(statement=s, actuals=actuals(s), acting_user=lyngby, expected_version=1)
+    draft = get_statement("183", 2016)
+    with pytest.raises(NotSubmitted):
+        save_accounts(statement=draft, actuals={}, acting_user=ishoj, expected_version=None)
+    assert snapshot() == before
+
+
+# --- pages and permissions -------------------------------------------------------------------
+
+
+def form_data(statement, t2_delta=0, action="save"):
+    data = {"version": statement.version, "action": action}
+    for pk, amount in actuals(statement, t2_delta).items():
+        data[f"actual-{pk}"] = f"{amount:,}".replace(",", ".")
+    return data
+
+
+def test_lyngby_enters_and_approves_through_the_page(client, lyngby):
+    client.force_login(lyngby)
+    html = client.get(ACCOUNTS).content.decode()
+    assert 'aria-label="Regnskab, Tabel 1 – Livskvalitet"' in html
+    s = get_statement("173", 2018)
+    response = client.post(ACCOUNTS, form_data(s, t2_delta=-5_000, action="approve"))
+    assert response.status_code == 400
+    assert "forskel 5.000 kr." in response.content.decode()
+    s = get_statement("173", 2018)
+    assert s.accounts_status == "draft"
+    response = client.post(ACCOUNTS, form_data(s, action="approve"))
+    assert response.status_code == 302
+    html = client.get("/statements/173/2018/").content.decode()
+    assert "Uforbrugt: 45.000 kr." in html
+    assert "8.850.000" in html and "-29.000" in html  # Livskvalitet actual and difference
+    # Frozen now: a post changes nothing.
+    before = snapshot()
+    assert client.post(ACCOUNTS, form_data(get_statement("173", 2018))).status_code == 409
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("who, status", [("ishoj", 404), ("udvalg", 403)])
+def test_accounts_permission_matrix(client, lyngby, ishoj, reader, who, status):
+    users = {"ishoj": ishoj, "udvalg": reader}
+    client.force_login(users[who])
+    before = snapshot()
+    s = get_statement("173", 2018)
+    assert client.get(ACCOUNTS).status_code == status
+    assert client.post(ACCOUNTS, form_data(s)).status_code == status
+    assert client.post("/statements/173/2018/accounts/reopen/", {"reason": "x"}).status_code in (
+        403,
+        404,
+    )
+    assert snapshot() == before
+
+
+def test_anonymous_and_csrf(client, lyngby):
+    from django.test import Client
+
+    before = snapshot()
+    assert client.post(ACCOUNTS, {}).status_code == 302
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(lyngby)
+    assert strict.post(ACCOUNTS, form_data(get_statement("173", 2018))).status_code == 403
+    assert snapshot() == before
+
+
+def test_stale_accounts_save_gets_the_conflict_page(client, lyngby):
+    client.force_login(lyngby)
+    s = get_statement("173", 2018)
+    mine = form_data(s)
+    save_accounts(
+        statement=s,
+        actuals={next(iter(actuals(s))): 1},
+        acting_user=lyngby,
+        expected_version=s.version,
+    )
+    before = snapshot()
+    response = client.post(ACCOUNTS, mine)
+    assert response.status_code == 409
+    assert "Regnskab, Tabel 1 – Livskvalitet" in response.content.decode()
+    assert snapshot() == before
+
+
+def test_accounts_need_a_submitted_statement(client, ishoj):
+    client.force_login(ishoj)
+    response = client.get("/statements/183/2016/accounts/")
+    assert "Regnskabet kan først føres, når redegørelsen er indsendt." in response.content.decode()
+
+
+# --- the workbook: a "Regnskab" sheet, exported and imported ---------------------------------
+
+
+def test_regnskab_sheet_round_trip_and_libreoffice(lyngby, tmp_path):
+    s = get_statement("173", 2018)
+    save_accounts(statement=s, actuals=actuals(s), acting_user=lyngby, expected_version=s.version)
+    s = get_statement("173", 2018)
+    data = statement_workbook(s, statement_figures(s), accounts_figures(s))
+    wb = load_workbook(io.BytesIO(data))
+    assert wb.sheetnames == ["Redegørelse", "Regnskab"]
+    ws = wb["Regnskab"]
+    rows = {r[0].value: r for r in ws.iter_rows() if r[0].value}
+    assert rows["Livskvalitet"][1].value == 8_879_000 and rows["Livskvalitet"][2].value == 8_850_000
+    assert str(rows["Livskvalitet"][3].value).startswith("=IF(")
+
+    # Edit the actuals in the file, import: exactly the edited figures change, as a draft.
+    ws.cell(rows["Livskvalitet"][0].row, 3).value = 8_800_000
+    ws.cell(rows["Selvbestemmelse"][0].row, 3).value = 565_000
+    out = io.BytesIO()
+    wb.save(out)
+    parsed = parse_statement_workbook(out.getvalue())
+    assert parsed.errors == []
+    entries = import_statement(
+        statement=s,
+        parsed=parsed,
+        acting_user=lyngby,
+        filename="regnskab.xlsx",
+        expected_version=s.version,
+    )
+    assert sorted((e.field, e.before, e.after) for e in entries) == [
+        ("Regnskab, Tabel 1 – Livskvalitet", "8.850.000", "8.800.000"),
+        ("Regnskab, Tabel 1 – Selvbestemmelse", "515.000", "565.000"),
+    ]
+    assert get_statement("173", 2018).accounts_status == "draft"
+
+    # LibreOffice recalculates the sheet's totals and the unspent amount.
+    import os
+    import shutil
+    import subprocess
+
+    soffice = shutil.which("soffice")
+    if soffice is None and not os.environ.get("CI"):
+        pytest.skip("LibreOffice is not installed")
+    s = get_statement("173", 2018)
+    path = tmp_path / "r.xlsx"
+    path.write_bytes(statement_workbook(s, statement_figures(s), accounts_figures(s)))
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation=file://{tmp_path}/lo",
+            "--headless",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):59,34,76,1,,0,false,true,false,false,false,2",
+            "--outdir",
+            str(tmp_path / "out"),
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    import csv
+
+    produced = sorted((tmp_path / "out").iterdir())
+    lines = list(csv.reader(produced[0].open(encoding="utf-8"), delimiter=";"))
+    totals = [r for r in lines if r and r[0] == "I alt"]
+    assert [t[2] for t in totals] == ["11235000", "11235000"]
+    unspent = next(r for r in lines if r and r[0].startswith("Uforbrugt"))
+    assert unspent[2] == "45000"
+
+
+def test_import_page_takes_the_regnskab_sheet_for_a_submitted_statement(client, lyngby):
+    s = get_statement("173", 2018)
+    save_accounts(statement=s, actuals=actuals(s), acting_user=lyngby, expected_version=s.version)
+    s = get_statement("173", 2018)
+    wb = load_workbook(io.BytesIO(statement_workbook(s, statement_figures(s), accounts_figures(s))))
+    ws = wb["Regnskab"]
+    row = next(r for r in ws.iter_rows() if r[0].value == "Livskvalitet")
+    ws.cell(row[0].row, 3).value = 8_000_000
+    # A change to the submitted form in the same file is refused, naming it.
+    form_ws = wb["Redegørelse"]
+    form_row = next(r for r in form_ws.iter_rows() if r[0].value == "Livskvalitet")
+    out = io.BytesIO()
+    wb.save(out)
+    client.force_login(lyngby)
+    response = client.post(
+        "/statements/173/2018/import/", {"file": SimpleUploadedFile("r.xlsx", out.getvalue())}
+    )
+    assert response.status_code == 200 and "8.000.000" in response.content.decode()
+    form_ws.cell(form_row[0].row, 2).value = 1
+    out = io.BytesIO()
+    wb.save(out)
+    before = snapshot()
+    response = client.post(
+        "/statements/173/2018/import/", {"file": SimpleUploadedFile("r.xlsx", out.getvalue())}
+    )
+    assert response.status_code == 400
+    assert "arket &#x27;Redegørelse&#x27; må ikke ændres" in response.content.decode()
+    assert snapshot() == before
