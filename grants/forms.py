@@ -13,7 +13,7 @@ from grants.rules import (
     compute_accounts,
     compute_figures,
 )
-from grants.services import StatementValues, row_label
+from grants.services import StatementValues, YearAmounts, row_label
 
 BOX1_MAX = 32_767  # what one spreadsheet cell holds: Boks 1 must survive the round trip
 
@@ -178,29 +178,39 @@ class InitiativeForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         known = {a.year: a for a in self.instance.amounts.all()} if self.instance.pk else {}
         for year in self.AMOUNT_YEARS:
-            amount = known.get(year)
+            known_year = known.get(year)
             self.fields[f"amount-{year}"] = KronerField(
-                label=_("Beløb %(year)s (kr.)") % {"year": year},
+                label=_("Budget %(year)s (kr.)") % {"year": year},
                 required=False,
-                initial=_kroner_text(amount.amount) if amount else "",
+                initial=_kroner_text(known_year.amount) if known_year else "",
+            )
+            self.fields[f"actual-{year}"] = KronerField(
+                label=_("Faktisk forbrug %(year)s (kr.)") % {"year": year},
+                required=False,
+                initial=_kroner_text(known_year.actual) if known_year else "",
             )
             self.fields[f"onward-{year}"] = forms.BooleanField(
-                label=_("%(year)s og fremover") % {"year": year},
+                label=_("Budget %(year)s og fremover") % {"year": year},
                 required=False,
-                initial=bool(amount and amount.onward),
+                initial=bool(known_year and known_year.onward),
             )
 
     def amount_rows(self):
         return [
-            (year, self[f"amount-{year}"], self[f"onward-{year}"]) for year in self.AMOUNT_YEARS
+            (year, self[f"amount-{year}"], self[f"actual-{year}"], self[f"onward-{year}"])
+            for year in self.AMOUNT_YEARS
         ]
 
-    def amounts(self) -> dict[int, tuple[int, bool] | None]:
-        out: dict[int, tuple[int, bool] | None] = {}
-        for year in self.AMOUNT_YEARS:
-            amount = self.cleaned_data.get(f"amount-{year}")
-            out[year] = None if amount is None else (amount, self.cleaned_data[f"onward-{year}"])
-        return out
+    def amounts(self) -> dict[int, YearAmounts]:
+        data = self.cleaned_data
+        return {
+            year: YearAmounts(
+                data.get(f"amount-{year}"),
+                data.get(f"actual-{year}"),
+                bool(data.get(f"onward-{year}")) and data.get(f"amount-{year}") is not None,
+            )
+            for year in self.AMOUNT_YEARS
+        }
 
 
 class ReopenForm(forms.Form):

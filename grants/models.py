@@ -328,13 +328,28 @@ class Initiative(models.Model):
     description = models.TextField(_("beskrivelse"), blank=True)
     effect = models.TextField(_("målt effekt"), blank=True)
     focus_area = models.ForeignKey(
-        FocusArea, on_delete=models.PROTECT, null=True, blank=True, related_name="initiatives"
+        FocusArea,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="initiatives",
+        verbose_name=_("fokusområde"),
     )
     programme = models.ForeignKey(
-        Programme, on_delete=models.PROTECT, null=True, blank=True, related_name="initiatives"
+        Programme,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="initiatives",
+        verbose_name=_("pulje"),
     )
     source = models.ForeignKey(
-        SourceDocument, on_delete=models.PROTECT, null=True, blank=True, related_name="initiatives"
+        SourceDocument,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="initiatives",
+        verbose_name=_("kildedokument"),
     )
 
     class Meta:

@@ -378,14 +378,32 @@ def last_year_split(
     return values
 
 
-def save_initiative(
-    *, initiative, amounts: dict[int, tuple[int, bool] | None], acting_user
-) -> list[AuditEntry]:
-    """Create or update an initiative and its known amounts per year, recording every change.
+@dataclass(frozen=True)
+class YearAmounts:
+    """An initiative's figures for one year: budgeted and actually spent, each optional
+    (unknown is not 0); `onward` means the budget holds for the following years too."""
 
-    `amounts` maps a year to (amount, onward) or to None to forget that year's amount (unknown
-    again). Years not named are left as they are.
-    """
+    amount: int | None = None
+    actual: int | None = None
+    onward: bool = False
+
+    @property
+    def known(self) -> bool:
+        return self.amount is not None or self.actual is not None
+
+
+def _year_text(amount: int | None, onward: bool = False) -> str:
+    if amount is None:
+        return _("ukendt")
+    text = format_kroner(amount) + " kr."
+    return text + " " + _("og fremover") if onward else text
+
+
+def save_initiative(
+    *, initiative, amounts: dict[int, YearAmounts], acting_user
+) -> list[AuditEntry]:
+    """Create or update an initiative and its figures per year, recording every change.
+    A year whose figures are all unknown has no row; years not named are left as they are."""
     with transaction.atomic():
         entries: list[AuditEntry] = []
         created = initiative.pk is None
@@ -411,34 +429,41 @@ def save_initiative(
             if old != new:
                 record(str(Initiative._meta.get_field(name).verbose_name).capitalize(), old, new)
         existing = {a.year: a for a in InitiativeAmount.objects.filter(initiative=initiative)}
-        for year, value in sorted(amounts.items()):
+        for year, wanted in sorted(amounts.items()):
             current = existing.get(year)
-            old_text = "" if current is None else _amount_label(current.amount, current.onward)
-            if value is None:
+            old = (
+                YearAmounts(current.amount, current.actual, current.onward)
+                if current
+                else YearAmounts()
+            )
+            if old == wanted:
+                continue
+            if (old.amount, old.onward) != (wanted.amount, wanted.onward):
+                record(
+                    _("Budget %(year)s") % {"year": year},
+                    _year_text(old.amount, old.onward),
+                    _year_text(wanted.amount, wanted.onward),
+                )
+            if old.actual != wanted.actual:
+                record(
+                    _("Faktisk forbrug %(year)s") % {"year": year},
+                    _year_text(old.actual),
+                    _year_text(wanted.actual),
+                )
+            if not wanted.known:
                 if current is not None:
                     current.delete()
-                    record(_("Beløb %(year)s") % {"year": year}, old_text, _("ukendt"))
                 continue
-            amount, onward = value
-            if current is None:
-                current = InitiativeAmount(initiative=initiative, year=year)
-            elif (current.amount, current.onward) == (amount, onward):
-                continue
-            current.amount, current.onward = amount, onward
+            current = current or InitiativeAmount(initiative=initiative, year=year)
+            current.amount, current.actual, current.onward = (
+                wanted.amount,
+                wanted.actual,
+                wanted.onward,
+            )
             current.full_clean()
             current.save()
-            record(
-                _("Beløb %(year)s") % {"year": year},
-                old_text or _("ukendt"),
-                _amount_label(amount, onward),
-            )
         AuditEntry.objects.bulk_create(entries)
         return entries
-
-
-def _amount_label(amount: int, onward: bool) -> str:
-    text = format_kroner(amount) + " kr."
-    return text + " " + _("og fremover") if onward else text
 
 
 # --- The accounts (regnskab) -------------------------------------------------------------------

@@ -23,7 +23,7 @@ def test_finance_staff_add_an_initiative_with_optional_amounts(client, ishoj):
         (2018, 120_000, True)
     ]  # 2019 left empty: unknown, not 0
     fields = set(AuditEntry.objects.filter(initiative=initiative).values_list("field", flat=True))
-    assert {"Titel", "Beskrivelse", "Beløb 2018"} <= fields
+    assert {"Titel", "Beskrivelse", "Budget 2018"} <= fields
 
 
 def test_edit_records_before_and_after_and_forgets_an_amount(client, lyngby):
@@ -44,7 +44,7 @@ def test_edit_records_before_and_after_and_forgets_an_amount(client, lyngby):
     )
     assert response.status_code == 302
     assert not evening.amounts.exists()
-    entry = AuditEntry.objects.get(initiative=evening, field="Beløb 2019")
+    entry = AuditEntry.objects.get(initiative=evening, field="Budget 2019")
     assert (entry.before, entry.after, entry.actor) == ("4.795.000 kr.", "ukendt", lyngby)
 
 
@@ -62,7 +62,33 @@ def test_bad_amount_is_named_and_changes_nothing(client, lyngby):
         },
     )
     assert response.status_code == 400
-    assert "Beløb 2019 (kr.): &#x27;4,795 mio&#x27; er ikke et beløb" in response.content.decode()
+    assert "Budget 2019 (kr.): &#x27;4,795 mio&#x27; er ikke et beløb" in response.content.decode()
     evening.refresh_from_db()
     assert (evening.title, list(evening.amounts.values_list("year", "amount"))) == before
     assert not AuditEntry.objects.filter(initiative=evening).exists()
+
+
+def test_actual_spending_per_year_beside_the_budget(client, lyngby):
+    evening = Initiative.objects.get(key="lyngby-loeft-af-aftenvagt")
+    client.force_login(lyngby)
+    response = client.post(
+        f"/initiatives/{evening.pk}/edit/",
+        {
+            "title": evening.title,
+            "description": evening.description,
+            "effect": "",
+            "focus_area": evening.focus_area_id,
+            "programme": evening.programme_id,
+            "amount-2019": "4.795.000",
+            "actual-2019": "4.650.000",
+            "actual-2018": "4.500.000",
+        },
+    )
+    assert response.status_code == 302
+    figures = {a.year: (a.amount, a.actual) for a in evening.amounts.all()}
+    assert figures == {2018: (None, 4_500_000), 2019: (4_795_000, 4_650_000)}
+    entries = {e.field: (e.before, e.after) for e in AuditEntry.objects.filter(initiative=evening)}
+    assert entries == {
+        "Faktisk forbrug 2019": ("ukendt", "4.650.000 kr."),
+        "Faktisk forbrug 2018": ("ukendt", "4.500.000 kr."),
+    }
