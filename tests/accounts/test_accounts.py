@@ -98,7 +98,7 @@ def test_shares_add_up_to_exactly_100(values):
         assert shares == [None] * 7
     else:
         assert sum(shares) == Decimal("100.0")
-        for (r, s), v in zip(f.table1.shares(), values, strict=True):
+        for (_r, s), v in zip(f.table1.shares(), values, strict=True):
             assert abs(s - Decimal(v * 100) / sum(values)) <= Decimal("0.1")
 
 
