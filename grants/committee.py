@@ -1,71 +1,255 @@
 """What committee members read: the overview, initiatives and their money trail, a
-municipality's page and the comparison of a year. Read-only views for every logged-in user."""
+municipality's page and the comparison of a year. Read-only views for every logged-in user.
 
-from django.db.models import Count, Prefetch, Q
-from django.http import HttpRequest, HttpResponse
+Figures across statements come from grants.reports; charts from grants.charts, fed with the same
+figures as the tables beside them.
+"""
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 from django_tables2 import RequestConfig
 
 from budgets.models import BudgetProposal, ProposalAmount
+from grants import charts, reports
+from grants.exports import csv_content
 from grants.filters import InitiativeFilter
 from grants.models import GrantYear, Initiative, InitiativeAmount, Municipality, Statement
 from grants.permissions import can_write_municipality
-from grants.tables import InitiativeTable
+from grants.tables import (
+    InitiativeTable,
+    configure_table,
+    initiative_export_rows,
+    rows_workbook,
+)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _initiatives() -> QuerySet[Initiative]:
+    return Initiative.objects.select_related(
+        "municipality", "focus_area", "programme", "source"
+    ).prefetch_related(Prefetch("amounts", queryset=InitiativeAmount.objects.order_by("year")))
+
+
+def _proposals() -> QuerySet[BudgetProposal]:
+    return BudgetProposal.objects.prefetch_related(
+        Prefetch("amounts", queryset=ProposalAmount.objects.order_by("year"))
+    )
+
+
+# --- Overview -----------------------------------------------------------------------------------
+
+
+def _chosen_year(request: HttpRequest, statuses: list[reports.YearStatus]) -> GrantYear | None:
+    """The year asked for (?year=), else the latest year with a submitted statement, else the
+    latest grant year."""
+    years = {s.grant_year.year: s for s in statuses}
+    try:
+        asked = int(request.GET.get("year", ""))
+    except ValueError:
+        asked = None
+    if asked in years:
+        return years[asked].grant_year
+    with_submitted = [s for s in statuses if s.submitted]
+    chosen = (with_submitted or statuses or [None])[-1]
+    return chosen.grant_year if chosen else None
 
 
 def overview(request: HttpRequest) -> HttpResponse:
-    municipalities = Municipality.objects.count()
-    years = GrantYear.objects.select_related("programme").annotate(
-        submitted=Count("grants", filter=Q(grants__statement__status=Statement.Status.SUBMITTED)),
-        drafts=Count("grants", filter=Q(grants__statement__status=Statement.Status.DRAFT)),
-    )
-    rows = [
-        {
-            "year": y,
-            "submitted": y.submitted,
-            "drafts": y.drafts,
-            "not_started": municipalities - y.submitted - y.drafts,
-        }
-        for y in years
-    ]
-    statements = Statement.objects.select_related("grant__municipality", "grant__grant_year")
-    return render(
-        request,
-        "grants/overview.html",
-        {"years": rows, "statements": statements, "municipality_count": municipalities},
-    )
+    statuses = reports.status_counts()
+    grant_year = _chosen_year(request, statuses)
+    status_caption = _("Redegørelsernes status pr. tilskudsår (antal kommuner)")
+    context = {
+        "statuses": statuses,
+        "status_caption": status_caption,
+        "status_chart": charts.status_chart(
+            statuses, chart_id="chart-status", table_caption=status_caption
+        ),
+        "grant_year": grant_year,
+        "breakdowns": [],
+        "statements": Statement.objects.select_related(
+            "grant__municipality", "grant__grant_year"
+        ).filter(grant__grant_year=grant_year),
+    }
+    if grant_year is not None:
+        for table, title in ((1, grant_year.table1_title), (2, grant_year.table2_title)):
+            breakdown = reports.national_breakdown(grant_year, table)
+            caption = _("Tabel %(table)s, hele landet: kr. og andel pr. række") % {"table": table}
+            context["breakdowns"].append(
+                {
+                    "breakdown": breakdown,
+                    "heading": title,
+                    "caption": caption,
+                    "id": f"table{table}",
+                    "chart": charts.breakdown_chart(
+                        breakdown,
+                        chart_id=f"chart-table{table}",
+                        title=_("%(title)s – hele landet") % {"title": title},
+                        table_caption=caption,
+                    ),
+                }
+            )
+    return render(request, "grants/overview.html", context)
+
+
+# --- Initiatives --------------------------------------------------------------------------------
+
+
+def _initiative_table(request: HttpRequest) -> tuple[InitiativeFilter, InitiativeTable]:
+    """The filtered, sorted table: the page shows a page of it, the downloads all of it."""
+    filterset = InitiativeFilter(request.GET, queryset=_initiatives())
+    # A filter value that is not a choice is named on the form and matches nothing: showing
+    # everything instead would pass for an answer.
+    rows = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+    return filterset, InitiativeTable(rows)
 
 
 def initiative_list(request: HttpRequest) -> HttpResponse:
-    queryset = Initiative.objects.select_related(
-        "municipality", "focus_area", "programme", "source"
-    ).prefetch_related("amounts")
-    filterset = InitiativeFilter(request.GET, queryset=queryset)
-    table = InitiativeTable(filterset.qs)
-    RequestConfig(request, paginate={"per_page": 25}).configure(table)
+    filterset, table = _initiative_table(request)
+    configure_table(request, table)
     return render(request, "grants/initiative_list.html", {"filter": filterset, "table": table})
+
+
+def initiative_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The filtered table, every row (not just the page), as xlsx or CSV."""
+    filterset, table = _initiative_table(request)
+    RequestConfig(request, paginate=False).configure(table)  # the page's sort order
+    rows = initiative_export_rows(table, base_url=request.build_absolute_uri("/").rstrip("/"))
+    if fmt == "xlsx":
+        response = HttpResponse(rows_workbook(rows, _("Indsatser")), content_type=XLSX)
+    elif fmt == "csv":
+        response = HttpResponse(csv_content(rows), content_type="text/csv; charset=utf-8")
+    else:
+        raise Http404
+    response["Content-Disposition"] = f'attachment; filename="indsatser.{fmt}"'
+    return response
 
 
 def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
     initiative = get_object_or_404(
-        Initiative.objects.select_related(
-            "municipality", "focus_area", "programme", "source"
-        ).prefetch_related(
-            Prefetch("amounts", queryset=InitiativeAmount.objects.order_by("year")),
-            Prefetch(
-                "proposals",
-                queryset=BudgetProposal.objects.prefetch_related(
-                    Prefetch("amounts", queryset=ProposalAmount.objects.order_by("year"))
-                ),
-            ),
-        ),
-        pk=pk,
+        _initiatives().prefetch_related(Prefetch("proposals", queryset=_proposals())), pk=pk
     )
+    trail = reports.money_trail(initiative)
+    caption = _("Pengesporet år for år (kr.)")
     return render(
         request,
         "grants/initiative_detail.html",
         {
             "initiative": initiative,
+            "trail": trail,
+            "trail_caption": caption,
+            "trail_chart": charts.money_trail_chart(
+                trail,
+                chart_id="chart-trail",
+                title=_("Pengesporet for %(title)s") % {"title": initiative.title},
+                table_caption=caption,
+            )
+            if trail
+            else "",
             "can_edit": can_write_municipality(request.user, initiative.municipality),
+        },
+    )
+
+
+# --- A municipality -----------------------------------------------------------------------------
+
+
+def municipality_detail(request: HttpRequest, code: str) -> HttpResponse:
+    municipality = get_object_or_404(Municipality, code=code)
+    grants = {
+        g.grant_year_id: g for g in municipality.grants.select_related("statement", "grant_year")
+    }
+    years = [
+        {"grant_year": gy, "grant": grants.get(gy.pk)}
+        for gy in GrantYear.objects.select_related("programme")
+    ]
+    history = reports.municipality_split_history(municipality)
+    proposals = list(_proposals().filter(municipality=municipality))
+    proposal_years = sorted({a.year for p in proposals for a in p.amounts.all()})
+    proposal_rows = [
+        (
+            p,
+            [
+                next((a.amount for a in p.amounts.all() if a.year == y), None)
+                for y in proposal_years
+            ],
+        )
+        for p in proposals
+    ]
+    caption = _("Fordeling på områder (tabel 1) pr. år, indsendte redegørelser (kr.)")
+    return render(
+        request,
+        "grants/municipality_detail.html",
+        {
+            "municipality": municipality,
+            "years": years,
+            "history": history,
+            "history_caption": caption,
+            "history_chart": charts.split_history_chart(
+                history,
+                chart_id="chart-history",
+                title=_("%(name)s: fordeling på områder pr. år") % {"name": municipality.name},
+                table_caption=caption,
+            )
+            if history.years
+            else "",
+            "initiatives": _initiatives().filter(municipality=municipality),
+            "proposal_years": proposal_years,
+            "proposal_rows": proposal_rows,
+        },
+    )
+
+
+# --- A year's comparison ------------------------------------------------------------------------
+
+
+def _sort_headers(comparison: reports.Comparison) -> list[dict]:
+    """The comparison table's column headers with the `sort` each link asks for and the
+    current aria-sort state."""
+    columns = [("name", _("Kommune"))]
+    columns += [(c.code, c.label) for c in comparison.categories]
+    columns += [("total", _("Udmøntning i alt (kr.)"))]
+    current = comparison.sort.removeprefix("-")
+    descending = comparison.sort.startswith("-")
+    headers = []
+    for key, label in columns:
+        active = key == current
+        # Names sort A-Z first; shares and totals largest first.
+        first = key if key == "name" else f"-{key}"
+        if active:
+            following = key if descending else f"-{key}"
+        else:
+            following = first
+        headers.append(
+            {
+                "key": key,
+                "label": label,
+                "sort": following,
+                "aria_sort": ("descending" if descending else "ascending") if active else "",
+            }
+        )
+    return headers
+
+
+def year_compare(request: HttpRequest, year: int) -> HttpResponse:
+    grant_year = get_object_or_404(GrantYear, year=year)
+    comparison = reports.year_comparison(grant_year, sort=request.GET.get("sort", "name"))
+    caption = _("Andel pr. område af tabel 1 i %(year)s (procent af udmøntningen)") % {"year": year}
+    return render(
+        request,
+        "grants/year_compare.html",
+        {
+            "grant_year": grant_year,
+            "comparison": comparison,
+            "headers": _sort_headers(comparison),
+            "caption": caption,
+            "chart": charts.comparison_chart(
+                comparison, chart_id="chart-compare", table_caption=caption
+            )
+            if comparison.municipalities
+            else "",
+            "years": GrantYear.objects.all(),
         },
     )

@@ -1,37 +1,81 @@
+"""The initiatives' filters (query parameters, so a filtered list can be shared as a link):
+municipality (code), year, focus_area (slug), programme (slug), source (key) and q."""
+
 import django_filters
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from grants.models import FocusArea, Initiative, Municipality, Programme, SourceDocument
+from grants.models import (
+    FocusArea,
+    GrantYear,
+    Initiative,
+    InitiativeAmount,
+    Municipality,
+    Programme,
+    SourceDocument,
+)
+
+
+def initiative_years() -> list[tuple[int, int]]:
+    """The years an initiative can have an amount in: those with a known amount, and the grant
+    years (an "og fremover" amount carries into them). One query each."""
+    years = set(InitiativeAmount.objects.values_list("year", flat=True).distinct())
+    years |= set(GrantYear.objects.values_list("year", flat=True))
+    return [(year, year) for year in sorted(years)]
 
 
 class InitiativeFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label=_("Søg"))
+    q = django_filters.CharFilter(method="search", label=_("Søg i titel og beskrivelse"))
     municipality = django_filters.ModelChoiceFilter(
-        queryset=Municipality.objects.filter(initiatives__isnull=False).distinct(),
+        queryset=Municipality.objects.filter(
+            Exists(Initiative.objects.filter(municipality=OuterRef("pk")))
+        ),
         to_field_name="code",
         label=_("Kommune"),
+        empty_label=_("Alle kommuner"),
     )
-    year = django_filters.NumberFilter(method="filter_year", label=_("År"))
+    year = django_filters.ChoiceFilter(
+        choices=initiative_years,
+        method="filter_year",
+        label=_("År med beløb"),
+        empty_label=_("Alle år"),
+    )
     focus_area = django_filters.ModelChoiceFilter(
-        queryset=FocusArea.objects.all(), to_field_name="slug", label=_("Fokusområde")
+        queryset=FocusArea.objects.all(),
+        to_field_name="slug",
+        label=_("Fokusområde"),
+        empty_label=_("Alle fokusområder"),
     )
     programme = django_filters.ModelChoiceFilter(
-        queryset=Programme.objects.all(), to_field_name="slug", label=_("Pulje")
+        queryset=Programme.objects.all(),
+        to_field_name="slug",
+        label=_("Pulje"),
+        empty_label=_("Alle puljer"),
     )
     source = django_filters.ModelChoiceFilter(
-        queryset=SourceDocument.objects.all(), to_field_name="key", label=_("Kildedokument")
+        queryset=SourceDocument.objects.filter(
+            Exists(Initiative.objects.filter(source=OuterRef("pk")))
+        ),
+        to_field_name="key",
+        label=_("Kildedokument"),
+        empty_label=_("Alle kilder"),
     )
 
     class Meta:
         model = Initiative
         fields = ["q", "municipality", "year", "focus_area", "programme", "source"]
 
-    def search(self, queryset, name, value):
-        return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
+    def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        for word in value.split():
+            queryset = queryset.filter(Q(title__icontains=word) | Q(description__icontains=word))
+        return queryset
 
-    def filter_year(self, queryset, name, value):
+    def filter_year(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if not value:
+            return queryset
+        value = int(value)  # one of the choices, so digits
         # An amount for the year, or an "og fremover" amount from an earlier year.
-        return queryset.filter(
-            Q(amounts__year=value) | Q(amounts__onward=True, amounts__year__lte=value)
-        ).distinct()
+        amounts = InitiativeAmount.objects.filter(initiative=OuterRef("pk")).filter(
+            Q(year=value) | Q(onward=True, year__lte=value)
+        )
+        return queryset.filter(Exists(amounts))

@@ -5,7 +5,7 @@ calls it with what is in the database, and every page, workbook and chart takes 
 `StatementFigures` it returns. Nothing else adds up a table.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -13,6 +13,23 @@ from django.utils.translation import gettext as _
 
 from grants.models import FormRow
 from grants.money import format_kroner
+
+SHARE_UNITS = 1000  # shares in tenths of a percent: 1000 is 100,0 %
+
+
+def largest_remainder(amounts: Sequence[int], units: int = SHARE_UNITS) -> list[int] | None:
+    """Split `units` over `amounts` in proportion, rounding by the largest remainder method so
+    the shown shares add up to exactly `units` (100,0 %). None when there is nothing to split."""
+    total = sum(amounts)
+    if total <= 0:
+        return None
+    floors = [amount * units // total for amount in amounts]
+    remainders = [amount * units % total for amount in amounts]
+    left = units - sum(floors)
+    # Largest remainder first; ties go to the earlier row (a stable, documented order).
+    for index in sorted(range(len(amounts)), key=lambda i: (-remainders[i], i))[:left]:
+        floors[index] += 1
+    return floors
 
 
 @dataclass(frozen=True)
@@ -242,16 +259,10 @@ class AccountsTable:
     def shares(self) -> list[tuple[AccountsRow, Decimal | None]]:
         """Each row's share of the table's actual total in per cent (one decimal), by the
         largest-remainder method so the shown shares add up to exactly 100,0."""
-        total = self.actual_total
-        if total <= 0:
+        units = largest_remainder([r.actual or 0 for r in self.rows])
+        if units is None:
             return [(r, None) for r in self.rows]
-        tenths = [(r.actual or 0) * 1000 for r in self.rows]
-        floors = [t // total for t in tenths]
-        remainder = 1000 - sum(floors)
-        order = sorted(range(len(self.rows)), key=lambda i: (-(tenths[i] % total), i))
-        for i in order[:remainder]:
-            floors[i] += 1
-        return [(r, Decimal(f) / 10) for r, f in zip(self.rows, floors, strict=True)]
+        return [(r, Decimal(u) / 10) for r, u in zip(self.rows, units, strict=True)]
 
 
 @dataclass(frozen=True)

@@ -1,26 +1,180 @@
-import django_tables2 as tables
-from django.utils.translation import gettext_lazy as _
+"""The initiatives' table, and the same table as rows for the xlsx and CSV downloads.
 
-from grants.models import Initiative
+The page and the downloads go through `InitiativeTable` with the same filters and sort order; the
+page shows one page of it, the downloads every row (`initiative_export_rows`).
+"""
+
+from collections.abc import Iterable, Iterator
+from io import BytesIO
+
+import django_tables2 as tables
+from django.core.paginator import EmptyPage
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from grants.exports import put_amount, put_text
+from grants.models import Initiative, SourceDocument
 from grants.money import format_kroner
+
+PER_PAGE = 25
+MAX_PER_PAGE = 200
+
+
+def known_amounts(initiative: Initiative) -> str:
+    """ "2016: 335.000; 2017 og fremover: 670.000", or "ukendt" (unknown is not 0). Reads the
+    prefetched `amounts`."""
+    known = [f"{a.year_label}: {_amount_text(a.amount)}" for a in initiative.amounts.all()]
+    return "; ".join(known) or _("ukendt")
+
+
+def _amount_text(amount: int | None) -> str:
+    return _("ukendt") if amount is None else format_kroner(amount)
+
+
+def source_label(source: SourceDocument | None) -> str:
+    """Short enough for a table cell: "Lyngby-Taarbæk Kommune 2018"; the title is on the
+    initiative's page and in the downloads."""
+    if source is None:
+        return "–"
+    return " ".join(part for part in (source.publisher, source.published[:4]) if part) or source.key
 
 
 class InitiativeTable(tables.Table):
-    title = tables.LinkColumn("grants:initiative", args=[tables.A("pk")], verbose_name=_("Indsats"))
-    municipality = tables.Column(accessor="municipality__name", verbose_name=_("Kommune"))
-    focus_area = tables.Column(
-        accessor="focus_area__name", verbose_name=_("Fokusområde"), default="–"
+    title = tables.Column(verbose_name=gettext_lazy("Indsats"), linkify=True)
+    municipality = tables.Column(
+        accessor="municipality__name",
+        order_by=("municipality__name", "title"),
+        verbose_name=gettext_lazy("Kommune"),
     )
-    programme = tables.Column(accessor="programme__name", verbose_name=_("Pulje"), default="–")
-    amounts = tables.Column(empty_values=(), orderable=False, verbose_name=_("Kendte beløb (kr.)"))
+    focus_area = tables.Column(
+        accessor="focus_area__name",
+        order_by=("focus_area__position", "focus_area__name", "title"),
+        verbose_name=gettext_lazy("Fokusområde"),
+        default="–",
+    )
+    programme = tables.Column(
+        accessor="programme__name",
+        order_by=("programme__first_year", "title"),
+        verbose_name=gettext_lazy("Pulje"),
+        default="–",
+    )
+    source = tables.Column(
+        accessor="source__title",
+        order_by=("source__key", "title"),
+        verbose_name=gettext_lazy("Kilde"),
+        default="–",
+    )
+    amounts = tables.Column(
+        empty_values=(),
+        orderable=False,
+        verbose_name=gettext_lazy("Kendte beløb (kr.)"),
+        attrs={"td": {"class": "amounts"}},
+    )
 
     class Meta:
         model = Initiative
-        fields = ("title", "municipality", "focus_area", "programme")
-        sequence = ("title", "municipality", "focus_area", "programme", "amounts")
-        attrs = {"class": "table"}
-        empty_text = _("Ingen indsatser matcher filtrene.")
+        fields = ("title", "municipality", "focus_area", "programme", "source")
+        sequence = ("title", "municipality", "focus_area", "programme", "source", "amounts")
+        order_by = ("municipality",)
+        empty_text = gettext_lazy("Ingen indsatser matcher filtrene.")
 
-    def render_amounts(self, record: Initiative) -> str:
-        known = [f"{a.year_label}: {format_kroner(a.amount)}" for a in record.amounts.all()]
-        return "; ".join(known) or "–"
+    def render_source(self, record: Initiative) -> str:
+        return source_label(record.source)
+
+    def render_amounts(self, record: Initiative) -> SafeString:
+        """One known amount a line; the same words as `known_amounts` (the downloads')."""
+        amounts = record.amounts.all()
+        if not amounts:
+            return format_html('<span class="unknown">{}</span>', _("ukendt"))
+        return format_html_join(
+            "",
+            '<span class="known-amount">{}: {}</span> ',
+            ((a.year_label, _amount_text(a.amount)) for a in amounts),
+        )
+
+    def value_amounts(self, record: Initiative) -> str:
+        return known_amounts(record)
+
+
+def initiative_export_rows(table: InitiativeTable, base_url: str = "") -> Iterator[list]:
+    """Every row of the (filtered, sorted) table, unpaginated, as the downloads hold them: the
+    page's columns as text (the source by its full title, the municipality also by its code),
+    then each known amount as a number in its year's column, and a link. `base_url` makes the
+    links absolute."""
+    initiatives = [row.record for row in table.rows]
+    years = sorted({a.year for i in initiatives for a in i.amounts.all()})
+    yield [
+        _("Indsats"),
+        _("Kommune"),
+        _("Kommunekode"),
+        _("Fokusområde"),
+        _("Pulje"),
+        _("Kilde"),
+        _("Kendte beløb (kr.)"),
+        *[_("%(year)s (kr.)") % {"year": year} for year in years],
+        _("Link"),
+    ]
+    for i in initiatives:
+        by_year = {a.year: a.amount for a in i.amounts.all()}
+        yield [
+            i.title,
+            i.municipality.name,
+            i.municipality.code,
+            i.focus_area.name if i.focus_area else "–",
+            i.programme.name if i.programme else "–",
+            i.source.title if i.source else "–",
+            known_amounts(i),
+            *[by_year.get(year) for year in years],  # None (unknown) stays an empty cell
+            base_url + i.get_absolute_url(),
+        ]
+
+
+def rows_workbook(rows: Iterable[list], sheet_title: str) -> bytes:
+    """Rows as an xlsx sheet: text as text (never a formula), numbers as numbers (#,##0)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet_title[:31]
+    for r, row in enumerate(rows, start=1):
+        for c, value in enumerate(row, start=1):
+            cell = ws.cell(r, c)
+            if isinstance(value, int) and not isinstance(value, bool):
+                put_amount(cell, value)
+            elif value is None:
+                put_amount(cell, None)
+            else:
+                put_text(cell, str(value))
+            if r == 1:
+                cell.font = Font(bold=True)
+    ws.freeze_panes = "A2"
+    for column, width in zip("ABCDEFG", (48, 18, 8, 30, 22, 26, 40), strict=True):
+        ws.column_dimensions[column].width = width
+    buffer = BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def configure_table(request, table: tables.Table, per_page: int = PER_PAGE) -> tables.Table:
+    """Sort the table as the request asks (`sort`) and show the requested page (`page`,
+    `per_page` up to MAX_PER_PAGE); a page past the end shows the last page."""
+    tables.RequestConfig(request, paginate=False).configure(table)
+    try:
+        per_page = min(max(int(request.GET.get("per_page", per_page)), 1), MAX_PER_PAGE)
+    except ValueError:
+        pass
+    try:
+        page = max(int(request.GET.get("page", 1)), 1)
+    except ValueError:
+        page = 1
+    try:
+        table.paginate(per_page=per_page, page=page)
+    except EmptyPage:
+        table.paginate(per_page=per_page, page=table.paginator.num_pages)
+    # Page numbers for the links, with "…" for long runs (1 2 … 7 8 9 … 14 15).
+    table.page_links = list(
+        table.paginator.get_elided_page_range(table.page.number, on_each_side=2, on_ends=1)
+    )
+    return table

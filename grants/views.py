@@ -86,6 +86,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok", "database": "ok"})
 
 
+@login_not_required
+def bench_baseline(request: HttpRequest) -> HttpResponse:
+    """The benchmark's yardstick (routed only when BENCH_BASELINE is on): a trivial response
+    through the same middleware, touching neither the database nor a template."""
+    return HttpResponse(b"ok", content_type="text/plain")
+
+
 def statement_detail(request: HttpRequest, code: str, year: int) -> HttpResponse:
     statement = get_statement_for_user(request.user, code, year)
     figures = statement_figures(statement)

@@ -11,26 +11,33 @@ from tests.browser.conftest import login
 pytestmark = pytest.mark.django_db(transaction=True)
 
 T1_LABELS = {
-    "livskvalitet": "Livskvalitet", "selvbestemmelse": "Selvbestemmelse",
-    "kvalitet": "Kvalitet, tværfaglighed og sammenhæng i plejen", "mad": "Mad og ernæring",
-    "vaerdig_doed": "En værdig død", "andet": "Andet",
+    "livskvalitet": "Livskvalitet",
+    "selvbestemmelse": "Selvbestemmelse",
+    "kvalitet": "Kvalitet, tværfaglighed og sammenhæng i plejen",
+    "mad": "Mad og ernæring",
+    "vaerdig_doed": "En værdig død",
+    "andet": "Andet",
     "administration": "Revision af værdighedspolitik, dialog og administration mv.",
 }
 T2_LABELS = {
     "loen": "Lønudgifter (mere personale mhp. flere varme hænder)",
-    "kompetence": "Kompetenceudvikling af personale", "anskaffelser": "Anskaffelser",
-    "andet": "Andet", "administration": T1_LABELS["administration"],
+    "kompetence": "Kompetenceudvikling af personale",
+    "anskaffelser": "Anskaffelser",
+    "andet": "Andet",
+    "administration": T1_LABELS["administration"],
 }
 
 
 def fill(page, table: int, labels: dict, amounts: dict) -> None:
     for code, label in labels.items():
         page.get_by_label(f"Regnskab, Tabel {table} – {label}", exact=True).fill(
-            f"{amounts[code]:,}".replace(",", "."))
+            f"{amounts[code]:,}".replace(",", ".")
+        )
 
 
-def test_lyngby_enters_balances_and_approves_the_2018_accounts(page, live_server, lyngby,
-                                                               screenshot):
+def test_lyngby_enters_balances_and_approves_the_2018_accounts(
+    page, live_server, lyngby, screenshot
+):
     login(page, live_server, "lyngby", "pw-lyngby")
     page.goto(f"{live_server.url}/statements/173/2018/accounts/")
     assert serious_violations(page) == [], describe(serious_violations(page))
@@ -40,8 +47,13 @@ def test_lyngby_enters_balances_and_approves_the_2018_accounts(page, live_server
     # Tabel 2 first 7.000 short of Tabel 1: the page says so while typing.
     fill(page, 2, T2_LABELS, {**ACTUAL_T2, "loen": ACTUAL_T2["loen"] - 7_000})
     expect(page.locator("#tables-agree")).to_contain_text("forskel: 7.000 kr.")
-    expect(page.locator("#diff-" + page.get_by_label(
-        "Regnskab, Tabel 1 – Livskvalitet", exact=True).get_attribute("data-row"))
+    expect(
+        page.locator(
+            "#diff-"
+            + page.get_by_label("Regnskab, Tabel 1 – Livskvalitet", exact=True).get_attribute(
+                "data-row"
+            )
+        )
     ).to_have_text("-29.000")
     screenshot(page, "accounts-lyngby-2018")
     page.get_by_role("button", name="Godkend regnskab").click()
@@ -58,8 +70,9 @@ def test_lyngby_enters_balances_and_approves_the_2018_accounts(page, live_server
     assert row.inner_text().split("\t")[1:4] == ["8.879.000", "8.850.000", "-29.000"]
     assert serious_violations(page) == [], describe(serious_violations(page))
     screenshot(page, "statement-173-2018-accounts")
-    assert Statement.objects.get(grant__municipality__code="173",
-                                 grant__grant_year__year=2018).accounts_approved
+    assert Statement.objects.get(
+        grant__municipality__code="173", grant__grant_year__year=2018
+    ).accounts_approved
     page.goto(f"{live_server.url}/statements/173/2018/accounts/")
     expect(page.get_by_text("Regnskabet er godkendt og kan ikke ændres.")).to_be_visible()
     assert serious_violations(page) == [], describe(serious_violations(page))

@@ -1,0 +1,56 @@
+"""/municipalities/<code>/: grants per year with the statements' status, its initiatives and
+proposals, and its split over the years from the same sums as everywhere else."""
+
+from tests.committee.helpers import make_statement, read_table, svg, table_rows
+
+
+def municipality(client, reader, code: str) -> str:
+    client.force_login(reader)
+    response = client.get(f"/municipalities/{code}/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_lyngby_grants_statements_initiatives_and_proposals(client, reader):
+    html = municipality(client, reader, "173")
+    assert "<h1>Lyngby-Taarbæk Kommune</h1>" in html
+    grants = {r[0]: r[2:4] for r in table_rows(html, "grants-table")}
+    assert grants["2018"] == ["11.280.000", "Indsendt"]
+    assert grants["2017"] == ["ikke registreret", "Ikke påbegyndt"]
+    assert 'href="/statements/173/2018/"' in html
+    initiatives = {r[0]: r[3] for r in table_rows(html, "municipality-initiatives")}
+    assert initiatives["Løft af aftenvagten"] == "2019: 4.795.000"
+    assert initiatives["Musikterapi"] == "ukendt"
+    proposals = read_table(html, "municipality-proposals")
+    assert proposals.rows["thead"][0][3:] == ["2020", "2021", "2022", "2023"]
+    by_code = {r[0]: r[3:] for r in proposals.rows["tbody"]}
+    assert by_code["80BR_SSU"] == ["-3.596.000", "-4.795.000", "-4.795.000", "-4.795.000"]
+    assert len(by_code) == 18
+
+
+def test_lyngby_split_over_the_years_table_and_chart(client, reader):
+    make_statement("173", 2019, {"livskvalitet": 6_000_000, "kvalitet": 4_000_000})
+    html = municipality(client, reader, "173")
+    history = read_table(html, "history-table")
+    assert history.rows["thead"][0] == ["Række", "2018", "2019"]
+    rows = {r[0]: r[1:] for r in history.rows["tbody"]}
+    assert rows["Livskvalitet"] == ["8.879.000 (78,7 %)", "6.000.000 (60,0 %)"]
+    assert history.rows["tfoot"] == [["Udmøntning i alt", "11.280.000", "10.000.000"]]
+    chart = svg(html, "chart-history")
+    assert ">2018</text>" in chart and ">2019</text>" in chart
+    assert "2019, Livskvalitet: 6.000.000 kr. (60,0 %)" in chart
+    assert ">11.280.000 kr.</text>" in chart and ">10.000.000 kr.</text>" in chart
+
+
+def test_ishoj_draft_and_its_initiatives_of_both_programmes(client, reader):
+    html = municipality(client, reader, "183")
+    grants = {r[0]: r[2:4] for r in table_rows(html, "grants-table")}
+    assert grants["2016"] == ["2.844.000", "Kladde"]
+    assert "Kommunen har ingen indsendte redegørelser endnu" in html
+    programmes = [r[2] for r in table_rows(html, "municipality-initiatives")]
+    assert sorted(programmes) == ["Værdighedsmilliarden"] * 5 + ["Ældremilliarden"] * 3
+
+
+def test_unknown_municipality_is_404(client, reader):
+    client.force_login(reader)
+    assert client.get("/municipalities/999/").status_code == 404
