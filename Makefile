@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test setup seed lint fmt migrations-check messages clean bench-spreadsheets
+.PHONY: run test setup seed lint fmt migrations-check messages clean bench bench-spreadsheets
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,7 @@ setup: $(STAMP)
 
 seed: setup
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py compile_catalogues
 	$(PY) manage.py load_seed
 	@echo "Demo accounts (for the local demo only; password 'demo'):"
 	@$(PY) manage.py setup_demo
@@ -31,6 +32,7 @@ run: seed
 
 # The whole suite, on SQLite by default or on the database DATABASE_URL names.
 test: setup
+	$(PY) manage.py compile_catalogues
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup
@@ -50,3 +52,9 @@ clean:
 # Spreadsheet speed and memory: prints figures (see docs/benchmarks.md).
 bench-spreadsheets: setup
 	$(PY) bench/spreadsheets.py
+
+# Extract the Danish source strings into the English catalogue (needs GNU gettext's xgettext),
+# then translate the new entries in locale/en/LC_MESSAGES/django.po.
+messages: setup
+	$(PY) manage.py makemessages -l en --no-obsolete --ignore=.venv --ignore=staticfiles --ignore=artifacts
+	$(PY) manage.py compile_catalogues

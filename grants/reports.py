@@ -50,10 +50,14 @@ def status_counts() -> list[YearStatus]:
     """Per grant year: how many municipalities have submitted, drafted or not started (no
     statement, or no grant registered yet). Two queries whatever the number of years."""
     municipalities = Municipality.objects.count()
-    years = GrantYear.objects.select_related("programme").annotate(
-        submitted=Count("grants", filter=Q(grants__statement__status=SUBMITTED)),
-        drafts=Count("grants", filter=Q(grants__statement__status=Statement.Status.DRAFT)),
-    ).order_by("year")  # Meta.ordering does not apply to aggregating queries
+    years = (
+        GrantYear.objects.select_related("programme")
+        .annotate(
+            submitted=Count("grants", filter=Q(grants__statement__status=SUBMITTED)),
+            drafts=Count("grants", filter=Q(grants__statement__status=Statement.Status.DRAFT)),
+        )
+        .order_by("year")
+    )  # Meta.ordering does not apply to aggregating queries
     return [
         YearStatus(y, y.submitted, y.drafts, max(municipalities - y.submitted - y.drafts, 0))
         for y in years
