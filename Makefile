@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test setup seed lint fmt migrations-check messages clean bench bench-spreadsheets
+.PHONY: run test setup seed lint fmt migrations-check messages clean bench load-test bench-spreadsheets
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,15 @@ migrations-check: setup
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles artifacts
+
+# Pages under load: gunicorn + wrk against PostgreSQL, synthetic data at scale 1 and 10
+# (bench/run.py; writes bench/results.json and the table in docs/benchmarks.md).
+bench: setup
+	$(PY) bench/run.py
+
+# Mixed load with faults (PostgreSQL restart, killed worker), loopback only (bench/load.py).
+load-test: setup
+	$(PY) bench/load.py
 
 # Spreadsheet speed and memory: prints figures (see docs/benchmarks.md).
 bench-spreadsheets: setup
