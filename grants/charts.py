@@ -550,3 +550,57 @@ def money_trail_chart(trail: Sequence[TrailYear], *, chart_id: str, title: str, 
         columns=columns,
         missing=[_("ukendt"), ""],
     )
+
+
+# --- Budget against actual, per row of one table ------------------------------------------------
+
+
+def budget_actual_chart(table, *, chart_id: str, title: str, table_caption: str) -> SafeString:
+    """Two bars per form row, the budget and the actual spending, on one scale; the numbers are
+    those of the accounts table beside it (grants.rules.AccountsTable, the same object)."""
+    series = [_("Budget (kr.)"), _("Regnskab (kr.)")]
+    rows = [(r.row.label, [r.budget, r.actual]) for r in table.rows]
+    values = [v or 0 for _label, pair in rows for v in pair]
+    top_value = max(values, default=0) or 1
+    texts = [format_kroner(v) for v in values]
+    value_room = max((_text_width(t, SMALL) for t in texts), default=0) + 16
+    plot = WIDTH - value_room
+    parts = [_pattern(chart_id, 0), _pattern(chart_id, 1)]
+    y = 4.0
+    for label, pair in rows:
+        parts.append(
+            format_html('<text x="0" y="{}" fill="{}">{}</text>', _n(y + FONT), INK, label)
+        )
+        y += 20
+        for index, value in enumerate(pair):
+            shown = format_kroner(value) if value is not None else _("ukendt")
+            length = plot * max(value or 0, 0) / top_value
+            parts.append(
+                format_html(
+                    '<rect x="0" y="{}" width="{}" height="12" fill="{}" stroke="{}" '
+                    'stroke-width="0.5"><title>{}, {}: {}</title></rect>'
+                    '<text x="{}" y="{}" font-size="{}" fill="{}">{}</text>',
+                    _n(y),
+                    _n(max(length, 1)),
+                    _fill(chart_id, index),
+                    INK,
+                    label,
+                    series[index],
+                    shown,
+                    _n(length + 6),
+                    _n(y + 11),
+                    SMALL,
+                    INK,
+                    shown,
+                )
+            )
+            y += 15
+        y += 10
+    axis = format_html(
+        '<line x1="0.5" y1="20" x2="0.5" y2="{}" stroke="{}" stroke-width="1"/>', _n(y - 10), INK
+    )
+    legend, y = _legend(chart_id, series, y + 4, [0, 1])
+    description = _("Budget og regnskab pr. række; tallene står i tabellen %(caption)s.") % {
+        "caption": table_caption
+    }
+    return _svg(chart_id, title, description, y, _join([*parts, axis, legend]))

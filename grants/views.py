@@ -6,13 +6,16 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.text import slugify
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from grants import cache
+from grants.charts import budget_actual_chart
 from grants.exports import (
     csv_content,
     statement_filename,
@@ -93,17 +96,50 @@ def bench_baseline(request: HttpRequest) -> HttpResponse:
     return HttpResponse(b"ok", content_type="text/plain")
 
 
+def statement_body(pk: int) -> str:
+    """The statement page's body: the form, its figures and rule checks, the accounts and their
+    charts. The same for every reader of the statement (so cacheable per version)."""
+    statement = statement_queryset().get(pk=pk)
+    grant_year = statement.grant.grant_year
+    accounts = accounts_figures(statement)
+    charts = []
+    if statement.accounts_status:
+        for table, title in (
+            (accounts.table1, grant_year.table1_title),
+            (accounts.table2, grant_year.table2_title),
+        ):
+            charts.append(
+                budget_actual_chart(
+                    table,
+                    chart_id=f"accounts-{table.table}",
+                    title=_("%(title)s: budget og regnskab") % {"title": title},
+                    table_caption=_("%(title)s: budget og regnskab") % {"title": title},
+                )
+            )
+    return render_to_string(
+        "grants/statement_body.html",
+        {
+            "statement": statement,
+            "grant_year": grant_year,
+            "figures": statement_figures(statement),
+            "accounts": accounts,
+            "accounts_charts": charts,
+        },
+    )
+
+
 def statement_detail(request: HttpRequest, code: str, year: int) -> HttpResponse:
-    statement = get_statement_for_user(request.user, code, year)
-    figures = statement_figures(statement)
+    statement = get_statement_for_user(request.user, code, year, lines=False)
+    body = cache.for_statement(
+        statement, f"page-{get_language()}", lambda: statement_body(statement.pk)
+    )
     return render(
         request,
         "grants/statement_detail.html",
         {
             "statement": statement,
             "grant_year": statement.grant.grant_year,
-            "figures": figures,
-            "accounts": accounts_figures(statement),
+            "body": body,  # a SafeString from render_to_string (pickled as such in the cache)
             "can_edit": can_write_municipality(request.user, statement.grant.municipality),
         },
     )

@@ -37,6 +37,8 @@ def test_every_page_carries_a_strict_csp(client, administrator):
         if not url.startswith("/admin/"):
             # No inline script or style in our own templates (the admin is Django's).
             assert "<script>" not in html and " style=" not in html and "<style" not in html, url
+            # and no template syntax leaked into the page (e.g. a multi-line {# comment #})
+            assert "{#" not in html and "{%" not in html, url
 
 
 def test_passwords_are_hashed_with_argon2(seed):

@@ -4,6 +4,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tests.conftest import get_statement
+
 SEED_000_FIGURES = [
     ("Samlet beløb", "11.280.000"),
     ("Livskvalitet", "8.879.000"),
@@ -77,14 +79,39 @@ def test_unknown_statement_is_404(client, reader):
     assert client.get("/statements/173/2031/").status_code == 404
 
 
-@pytest.mark.parametrize("url", ["/statements/173/2018/", "/statements/183/2016/"])
-def test_statement_page_runs_a_fixed_number_of_queries(client, reader, url):
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        # user + membership (the session comes from the cache) + the statement; a submitted
+        # statement's body is rendered once per version and then served from the cache.
+        ("/statements/173/2018/", 3),
+        # a draft's body is rendered afresh: + the statement with its lines and their rows.
+        ("/statements/183/2016/", 5),
+    ],
+)
+def test_statement_page_runs_a_fixed_number_of_queries(client, reader, url, expected):
     client.force_login(reader)
     client.get(url)
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
-    # user + membership (the session comes from the cache), the statement, its lines with rows
-    assert len(queries) == 4, [q["sql"] for q in queries]
+    assert len(queries) == expected, [q["sql"] for q in queries]
+
+
+def test_submitted_page_body_is_fresh_after_a_change(client, reader, lyngby, administrator):
+    from grants.services import StatementValues, reopen_statement, save_statement
+
+    client.force_login(reader)
+    assert "Ny tekst i boks 1" not in client.get("/statements/173/2018/").content.decode()
+    statement = get_statement("173", 2018)
+    reopen_statement(statement=statement, acting_user=administrator, reason="test")
+    save_statement(
+        statement=statement,
+        acting_user=lyngby,
+        expected_version=statement.version,
+        values=StatementValues(box1="Ny tekst i boks 1"),
+    )
+    html = client.get("/statements/173/2018/").content.decode()
+    assert "Ny tekst i boks 1" in html and "Kladde" in html
 
 
 def test_print_stylesheet_hides_navigation(client, reader):
