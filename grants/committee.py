@@ -91,6 +91,7 @@ def overview(request: HttpRequest) -> HttpResponse:
                     ),
                 }
             )
+        context["national_accounts"] = reports.national_accounts(grant_year)
     return render(request, "grants/overview.html", context)
 
 

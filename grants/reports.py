@@ -21,12 +21,13 @@ from budgets.models import BudgetProposal
 from grants.models import (
     AllocationLine,
     FormRow,
+    Grant,
     GrantYear,
     Initiative,
     Municipality,
     Statement,
 )
-from grants.rules import largest_remainder
+from grants.rules import AccountsFigures, AccountsRow, compute_accounts, largest_remainder
 
 SUBMITTED = Statement.Status.SUBMITTED
 
@@ -348,3 +349,40 @@ def money_trail(initiative: Initiative) -> list[TrailYear]:
         proposals = sorted(effects.get(year, []), key=lambda e: e.proposal.code)
         trail.append(TrailYear(year, funding, funding_from, proposals))
     return trail
+
+
+# --- Budget against actual, nationally -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NationalAccounts:
+    statements: int  # municipalities whose accounts for the year are approved
+    figures: AccountsFigures | None  # None when there are none
+
+
+def national_accounts(grant_year: GrantYear) -> NationalAccounts:
+    """Budget against actual per form row of a year, summed over the statements whose accounts
+    are approved, as AccountsFigures (grants.rules): the same table, differences, shares and
+    unspent total as one statement's accounts. Three queries."""
+    approved = Q(statement__accounts_status=Statement.AccountsStatus.APPROVED)
+    sums = {
+        s["row_id"]: s
+        for s in AllocationLine.objects.filter(approved, statement__grant__grant_year=grant_year)
+        .values("row_id")
+        .annotate(budget=Coalesce(Sum("amount"), 0), actual=Coalesce(Sum("actual"), 0))
+        .order_by()
+    }
+    grants = Grant.objects.filter(
+        grant_year=grant_year, statement__accounts_status=Statement.AccountsStatus.APPROVED
+    ).aggregate(total=Coalesce(Sum("amount"), 0), count=Count("pk"))
+    if not grants["count"]:
+        return NationalAccounts(0, None)
+    rows = [
+        AccountsRow(row, int(sums[row.pk]["budget"]), int(sums[row.pk]["actual"]))
+        if row.pk in sums
+        else AccountsRow(row, 0, 0)
+        for row in grant_year.rows.all()
+    ]
+    return NationalAccounts(
+        grants["count"], compute_accounts(grant=int(grants["total"]), rows=rows)
+    )

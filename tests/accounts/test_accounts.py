@@ -327,3 +327,30 @@ def test_import_page_takes_the_regnskab_sheet_for_a_submitted_statement(client, 
     assert response.status_code == 400
     assert "arket &#x27;Redegørelse&#x27; må ikke ændres" in response.content.decode()
     assert snapshot() == before
+
+
+def test_overview_shows_national_budget_against_actual_over_approved_accounts(client, lyngby,
+                                                                              reader):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(reader)
+    html = client.get("/?year=2018").content.decode()
+    assert "Ingen kommune har et godkendt regnskab for 2018 endnu." in html
+    s = get_statement("173", 2018)
+    save_accounts(statement=s, actuals=actuals(s), acting_user=lyngby, expected_version=s.version)
+    assert "Ingen kommune har et godkendt regnskab" in client.get("/?year=2018").content.decode()
+    approve_accounts(statement=s, acting_user=lyngby)
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get("/?year=2018").content.decode()
+    assert "Summen af 1 kommunes godkendte regnskab." in html
+    assert "Uforbrugt: 45.000 kr." in html
+    assert "8.850.000" in html and "10.220.000" in html
+    # The national figures are the same computation as the statement's own accounts.
+    from grants.reports import national_accounts
+
+    national = national_accounts(s.grant.grant_year).figures
+    own = accounts_figures(get_statement("173", 2018))
+    assert national.unspent == own.unspent == 45_000
+    assert [r.actual for r in national.table2.rows] == [r.actual for r in own.table2.rows]
+    assert len(queries) < 25
