@@ -402,6 +402,13 @@ class InitiativeAmount(models.Model):
         return f"{self.initiative} {self.year}"
 
     @property
+    def difference(self) -> int | None:
+        """Actual minus budget, when both are known."""
+        if self.amount is None or self.actual is None:
+            return None
+        return self.actual - self.amount
+
+    @property
     def year_label(self) -> str:
         return f"{self.year} og fremover" if self.onward else str(self.year)
 

@@ -92,3 +92,5 @@ def test_actual_spending_per_year_beside_the_budget(client, lyngby):
         "Faktisk forbrug 2019": ("ukendt", "4.650.000 kr."),
         "Faktisk forbrug 2018": ("ukendt", "4.500.000 kr."),
     }
+    page = client.get(f"/initiatives/{evening.pk}/").content.decode()
+    assert "4.650.000" in page and "-145.000" in page  # actual beside budget, and the difference
