@@ -1,0 +1,56 @@
+"""Every page's query count stays the same as the data grows tenfold (issue: scale, speed)."""
+
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from grants.models import GrantYear, Municipality
+from grants.services import register_grant
+from grants.synthetic import create_synthetic
+
+PAGES = [
+    "/",
+    "/?year=2018",
+    "/statements/173/2018/",
+    "/statements/173/2018/history/",
+    "/statements/173/2018/accounts/",
+    "/statements/173/2019/",
+    "/statements/173/2019/edit/",
+    "/statements/173/2018/export.xlsx",
+    "/years/2018/export.xlsx",
+    "/years/2018/export.csv",
+    "/initiatives/?municipality=173&focus_area=livskvalitet",
+    "/initiatives/?q=indsats",
+    "/initiatives/export.csv?municipality=173",
+    "/municipalities/173/",
+    "/years/2018/compare/",
+    "/proposals/",
+]
+
+
+def counts(client) -> dict[str, int]:
+    cache.clear()
+    out = {}
+    for url in PAGES:
+        assert client.get(url).status_code == 200, url  # warm: caches filled as in service
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200, url
+        out[url] = len(queries)
+    return out
+
+
+def test_query_counts_are_the_same_at_1x_and_10x(client, lyngby):
+    register_grant(
+        municipality=Municipality.objects.get(code="173"),
+        grant_year=GrantYear.objects.get(year=2019),
+        amount=11_500_000,
+        acting_user=lyngby,
+    )
+    create_synthetic(1)
+    client.force_login(lyngby)
+    at_1x = counts(client)
+    create_synthetic(10)  # 40 grant years, 150 initiatives per municipality on top
+    at_10x = counts(client)
+    assert at_10x == at_1x
+    # And the budgets themselves stay small (a regression guard, not a target).
+    assert max(at_1x.values()) <= 15, at_1x
