@@ -167,5 +167,30 @@ def main() -> None:
     )
 
 
+def hostile_figures() -> None:
+    """How fast, and with how little memory, each hostile file of the test corpus is refused."""
+    from grants.imports import WorkbookRefused
+    from tests.spreadsheets.test_import import HOSTILE
+
+    print("\nhostile files (refused before openpyxl parses them):")
+    for name, (make, _message) in HOSTILE.items():
+        data = make()
+        tracemalloc.start()
+        started = time.perf_counter()
+        try:
+            parse_statement_workbook(data)
+            outcome = "ACCEPTED (!)"
+        except WorkbookRefused:
+            outcome = "refused"
+        elapsed = (time.perf_counter() - started) * 1000
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        print(
+            f"  {name:42} {len(data) / 1024:9.0f} kB  {outcome:8} {elapsed:8.1f} ms "
+            f"{peak / 1024 / 1024:6.1f} MB peak"
+        )
+
+
 if __name__ == "__main__":
     main()
+    hostile_figures()

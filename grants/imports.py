@@ -62,6 +62,16 @@ def _column_number(letters: bytes) -> int:
     return n
 
 
+def _declared_entries(data: bytes) -> int | None:
+    """The entry count a zip declares in its end-of-central-directory record, read before the
+    zip module walks (and allocates for) every entry. None for a ZIP64 archive (never ours)."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
+    if end < 0 or end + 12 > len(data):
+        return None
+    count = int.from_bytes(data[end + 10 : end + 12], "little")
+    return None if count == 0xFFFF else count
+
+
 def check_workbook_file(data: bytes) -> None:
     """Refuse what must never reach openpyxl. Reads at most a bounded amount of each entry."""
     if len(data) > MAX_FILE_BYTES:
@@ -75,6 +85,15 @@ def check_workbook_file(data: bytes) -> None:
                 "Filen er ikke et Excel-regneark (.xlsx). "
                 "Brug regnearket, som produktet eksporterer."
             )
+        )
+    declared = _declared_entries(data)
+    if declared is None or declared > MAX_ZIP_ENTRIES:
+        raise WorkbookRefused(
+            _("Filen indeholder %(count)s dele; et regneark fra produktet har under %(max)s.")
+            % {
+                "count": format_kroner(declared) if declared else "for mange",
+                "max": MAX_ZIP_ENTRIES,
+            }
         )
     try:
         archive = zipfile.ZipFile(BytesIO(data))

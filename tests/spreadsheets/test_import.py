@@ -346,3 +346,67 @@ def test_openpyxl_itself_refuses_entities_with_defusedxml(ishoj):
 
 def test_check_accepts_our_own_workbook(ishoj):
     check_workbook_file(workbook_bytes("173", 2018))
+
+
+def test_a_workbook_saved_by_libreoffice_imports_exactly_the_edited_figures(ishoj, tmp_path):
+    """Done-when of the spreadsheet issue: exported, edited, saved by LibreOffice (which writes
+    its own xlsx: shared strings, its own styles and formulas), imported back as a draft."""
+    import os
+    import shutil
+    import subprocess
+
+    soffice = shutil.which("soffice")
+    if soffice is None and not os.environ.get("CI"):
+        pytest.skip("LibreOffice is not installed")
+    edited_path = tmp_path / "in" / "ishoj-2016.xlsx"
+    edited_path.parent.mkdir()
+    edited_path.write_bytes(edited(fill))
+    # Through LibreOffice's own format and back: every byte of the result is LibreOffice's.
+    for target, src in (("ods", edited_path), ("xlsx", tmp_path / "ods" / "ishoj-2016.ods")):
+        subprocess.run(
+            [
+                soffice,
+                f"-env:UserInstallation=file://{tmp_path}/lo",
+                "--headless",
+                "--convert-to",
+                target,
+                "--outdir",
+                str(tmp_path / target),
+                str(src),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=180,
+        )
+    saved = (tmp_path / "xlsx" / "ishoj-2016.xlsx").read_bytes()
+    assert saved != edited_path.read_bytes()
+    parsed = parse_statement_workbook(saved)
+    assert parsed.errors == []
+    s = get_statement("183", 2016)
+    from grants.services import import_statement
+
+    entries = import_statement(
+        statement=s,
+        parsed=parsed,
+        acting_user=ishoj,
+        filename="ishoj-2016.xlsx",
+        expected_version=s.version,
+    )
+    s = get_statement("183", 2016)
+    amounts = {(line.row.table, line.row.code): line.amount for line in s.lines.all()}
+    assert amounts == {
+        (1, "livskvalitet"): 1_152_000,
+        (1, "selvbestemmelse"): 335_000,
+        (1, "kvalitet"): 1_357_000,
+        (1, "mad"): None,
+        (1, "vaerdig_doed"): None,
+        (1, "andet"): None,
+        (1, "administration"): None,
+        (2, "loen"): 1_485_000,
+        (2, "kompetence"): 1_359_000,
+        (2, "anskaffelser"): None,
+        (2, "andet"): None,
+        (2, "administration"): None,
+    }
+    assert s.box1 == "Fem indsatser for en værdig ældrepleje."
+    assert s.status == "draft" and len(entries) == 6
