@@ -329,8 +329,9 @@ def test_import_page_takes_the_regnskab_sheet_for_a_submitted_statement(client, 
     assert snapshot() == before
 
 
-def test_overview_shows_national_budget_against_actual_over_approved_accounts(client, lyngby,
-                                                                              reader):
+def test_overview_shows_national_budget_against_actual_over_approved_accounts(
+    client, lyngby, reader
+):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
