@@ -439,7 +439,7 @@ def breakdown_chart(breakdown: Breakdown, *, chart_id: str, title: str, table_ca
     ]
     description = _(
         "Vandrette søjler, én pr. række, med beløbet i kr. og andelen skrevet ved søjlen. "
-        "Tallene står også i tabellen \u201d%(caption)s\u201d."
+        "Tallene står også i tabellen ”%(caption)s”."
     ) % {"caption": table_caption}
     return bar_chart(chart_id=chart_id, title=title, description=description, bars=bars)
 
@@ -465,7 +465,7 @@ def status_chart(statuses: Sequence[YearStatus], *, chart_id: str, table_caption
     ]
     description = _(
         "Én vandret søjle pr. tilskudsår, delt i kommuner der har indsendt, har en kladde og "
-        "ikke er påbegyndt. Antallene står også i tabellen \u201d%(caption)s\u201d."
+        "ikke er påbegyndt. Antallene står også i tabellen ”%(caption)s”."
     ) % {"caption": table_caption}
     return stacked_bar_chart(
         chart_id=chart_id,
@@ -493,7 +493,7 @@ def comparison_chart(comparison: Comparison, *, chart_id: str, table_caption: st
     description = _(
         "Én vandret søjle pr. kommune og én for hele landet, delt efter andelen af tabel 1 pr. "
         "række; hver række har sit eget mønster, forklaret under diagrammet. Andelene står også "
-        "i tabellen \u201d%(caption)s\u201d."
+        "i tabellen ”%(caption)s”."
     ) % {"caption": table_caption}
     return stacked_bar_chart(
         chart_id=chart_id,
@@ -521,7 +521,7 @@ def split_history_chart(history: SplitHistory, *, chart_id: str, title: str, tab
     description = _(
         "Én vandret søjle pr. år med indsendt redegørelse, i målestok efter beløb og delt efter "
         "tabel 1's rækker; hver række har sit eget mønster, forklaret under diagrammet. Tallene "
-        "står også i tabellen \u201d%(caption)s\u201d."
+        "står også i tabellen ”%(caption)s”."
     ) % {"caption": table_caption}
     return stacked_bar_chart(
         chart_id=chart_id,
@@ -540,7 +540,7 @@ def money_trail_chart(trail: Sequence[TrailYear], *, chart_id: str, title: str, 
     description = _(
         "Søjler pr. år: tilskud fra puljen over nullinjen, budgetforslagenes ændringer under "
         "nullinjen (negativt er en besparelse). År uden kendt tilskud er skrevet som ukendt. "
-        "Tallene står også i tabellen \u201d%(caption)s\u201d."
+        "Tallene står også i tabellen ”%(caption)s”."
     ) % {"caption": table_caption}
     return column_chart(
         chart_id=chart_id,

@@ -410,7 +410,7 @@ class InitiativeAmount(models.Model):
 
     @property
     def year_label(self) -> str:
-        return f"{self.year} og fremover" if self.onward else str(self.year)
+        return _("%(year)s og fremover") % {"year": self.year} if self.onward else str(self.year)
 
 
 class Membership(models.Model):

@@ -5,9 +5,10 @@ and management commands all come through here, so the rules and the audit trail 
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from grants.models import (
@@ -109,6 +110,12 @@ class StatementValues:
     grant: int | None = None  # the grant amount, when the user changes it
 
 
+def _audit_language():
+    """The audit trail is written in the product's language (Danish), whatever language the
+    editing user reads: everyone reads one history."""
+    return translation.override(settings.LANGUAGE_CODE)
+
+
 def row_label(row: FormRow) -> str:
     return f"{row.get_table_display()} – {row.label}"
 
@@ -178,47 +185,53 @@ def save_statement(
                 )
             )
 
-        changed_lines: list[AllocationLine] = []
-        for row_id in sorted(set(values.amounts) | set(values.specifications)):
-            line = lines.get(row_id)
-            if line is None:
-                raise StatementError(_("Rækken hører ikke til dette års skema."))
-            dirty = False
-            if row_id in values.amounts and values.amounts[row_id] != line.amount:
-                record(
-                    row_label(line.row),
-                    _amount_text(line.amount),
-                    _amount_text(values.amounts[row_id]),
-                )
-                line.amount = values.amounts[row_id]
-                dirty = True
-            new_spec = values.specifications.get(row_id)
-            if new_spec is not None and new_spec.strip() != line.specification:
-                record(
-                    _("%(row)s: specifikation") % {"row": row_label(line.row)},
-                    line.specification,
-                    new_spec.strip(),
-                )
-                line.specification = new_spec.strip()
-                dirty = True
-            if dirty:
-                line.full_clean(validate_unique=False, validate_constraints=True)
-                changed_lines.append(line)
+        with _audit_language():
+            changed_lines: list[AllocationLine] = []
+            for row_id in sorted(set(values.amounts) | set(values.specifications)):
+                line = lines.get(row_id)
+                if line is None:
+                    raise StatementError(_("Rækken hører ikke til dette års skema."))
+                dirty = False
+                if row_id in values.amounts and values.amounts[row_id] != line.amount:
+                    record(
+                        row_label(line.row),
+                        _amount_text(line.amount),
+                        _amount_text(values.amounts[row_id]),
+                    )
+                    line.amount = values.amounts[row_id]
+                    dirty = True
+                new_spec = values.specifications.get(row_id)
+                if new_spec is not None and new_spec.strip() != line.specification:
+                    record(
+                        _("%(row)s: specifikation") % {"row": row_label(line.row)},
+                        line.specification,
+                        new_spec.strip(),
+                    )
+                    line.specification = new_spec.strip()
+                    dirty = True
+                if dirty:
+                    line.full_clean(validate_unique=False, validate_constraints=True)
+                    changed_lines.append(line)
 
-        if values.grant is not None and values.grant != current.grant.amount:
-            record(_("Tilskud"), format_kroner(current.grant.amount), format_kroner(values.grant))
-            grant = current.grant
-            grant.amount = values.grant
-            grant.full_clean(validate_unique=False)
-            grant.save(update_fields=["amount"])
+            if values.grant is not None and values.grant != current.grant.amount:
+                record(
+                    _("Tilskud"), format_kroner(current.grant.amount), format_kroner(values.grant)
+                )
+                grant = current.grant
+                grant.amount = values.grant
+                grant.full_clean(validate_unique=False)
+                grant.save(update_fields=["amount"])
 
-        statement_fields = {}
-        if values.box1 is not None and values.box1 != current.box1:
-            record(_("Boks 1"), current.box1, values.box1)
-            statement_fields["box1"] = values.box1
-        if values.box2_confirmed is not None and values.box2_confirmed != current.box2_confirmed:
-            record(_("Boks 2"), _yes_no(current.box2_confirmed), _yes_no(values.box2_confirmed))
-            statement_fields["box2_confirmed"] = values.box2_confirmed
+            statement_fields = {}
+            if values.box1 is not None and values.box1 != current.box1:
+                record(_("Boks 1"), current.box1, values.box1)
+                statement_fields["box1"] = values.box1
+            if (
+                values.box2_confirmed is not None
+                and values.box2_confirmed != current.box2_confirmed
+            ):
+                record(_("Boks 2"), _yes_no(current.box2_confirmed), _yes_no(values.box2_confirmed))
+                statement_fields["box2_confirmed"] = values.box2_confirmed
 
         if not entries:
             return []
@@ -267,15 +280,16 @@ def submit_statement(
         _bump(
             current, status=Statement.Status.SUBMITTED, submitted_at=now, submitted_by=acting_user
         )
-        AuditEntry.objects.create(
-            statement=current,
-            grant=current.grant,
-            actor=acting_user,
-            action=AuditEntry.Action.SUBMIT,
-            field=_("Status"),
-            before=Statement.Status.DRAFT.label,
-            after=Statement.Status.SUBMITTED.label,
-        )
+        with _audit_language():
+            AuditEntry.objects.create(
+                statement=current,
+                grant=current.grant,
+                actor=acting_user,
+                action=AuditEntry.Action.SUBMIT,
+                field=_("Status"),
+                before=Statement.Status.DRAFT.label,
+                after=Statement.Status.SUBMITTED.label,
+            )
         _sync(statement, current)
         return figures
 
@@ -292,16 +306,17 @@ def reopen_statement(*, statement: Statement, acting_user, reason: str) -> None:
         if current.accounts_status != Statement.AccountsStatus.NONE:
             raise AccountsStarted
         _bump(current, status=Statement.Status.DRAFT, submitted_at=None, submitted_by=None)
-        AuditEntry.objects.create(
-            statement=current,
-            grant=current.grant,
-            actor=acting_user,
-            action=AuditEntry.Action.REOPEN,
-            field=_("Status"),
-            before=Statement.Status.SUBMITTED.label,
-            after=Statement.Status.DRAFT.label,
-            note=reason,
-        )
+        with _audit_language():
+            AuditEntry.objects.create(
+                statement=current,
+                grant=current.grant,
+                actor=acting_user,
+                action=AuditEntry.Action.REOPEN,
+                field=_("Status"),
+                before=Statement.Status.SUBMITTED.label,
+                after=Statement.Status.DRAFT.label,
+                note=reason,
+            )
         _sync(statement, current)
 
 
@@ -319,15 +334,16 @@ def register_grant(
         AllocationLine.objects.bulk_create(
             AllocationLine(statement=statement, row=row) for row in grant_year.rows.all()
         )
-        AuditEntry.objects.create(
-            statement=statement,
-            grant=grant,
-            actor=acting_user,
-            action=AuditEntry.Action.CREATE,
-            field=_("Tilskud"),
-            before="",
-            after=format_kroner(amount),
-        )
+        with _audit_language():
+            AuditEntry.objects.create(
+                statement=statement,
+                grant=grant,
+                actor=acting_user,
+                action=AuditEntry.Action.CREATE,
+                field=_("Tilskud"),
+                before="",
+                after=format_kroner(amount),
+            )
         return statement
 
 
@@ -423,45 +439,48 @@ def save_initiative(
                 )
             )
 
-        for name in ("title", "description", "effect", "focus_area", "programme"):
-            old = "" if before is None else str(getattr(before, name) or "")
-            new = str(getattr(initiative, name) or "")
-            if old != new:
-                record(str(Initiative._meta.get_field(name).verbose_name).capitalize(), old, new)
-        existing = {a.year: a for a in InitiativeAmount.objects.filter(initiative=initiative)}
-        for year, wanted in sorted(amounts.items()):
-            current = existing.get(year)
-            old = (
-                YearAmounts(current.amount, current.actual, current.onward)
-                if current
-                else YearAmounts()
-            )
-            if old == wanted:
-                continue
-            if (old.amount, old.onward) != (wanted.amount, wanted.onward):
-                record(
-                    _("Budget %(year)s") % {"year": year},
-                    _year_text(old.amount, old.onward),
-                    _year_text(wanted.amount, wanted.onward),
+        with _audit_language():
+            for name in ("title", "description", "effect", "focus_area", "programme"):
+                old = "" if before is None else str(getattr(before, name) or "")
+                new = str(getattr(initiative, name) or "")
+                if old != new:
+                    record(
+                        str(Initiative._meta.get_field(name).verbose_name).capitalize(), old, new
+                    )
+            existing = {a.year: a for a in InitiativeAmount.objects.filter(initiative=initiative)}
+            for year, wanted in sorted(amounts.items()):
+                current = existing.get(year)
+                old = (
+                    YearAmounts(current.amount, current.actual, current.onward)
+                    if current
+                    else YearAmounts()
                 )
-            if old.actual != wanted.actual:
-                record(
-                    _("Faktisk forbrug %(year)s") % {"year": year},
-                    _year_text(old.actual),
-                    _year_text(wanted.actual),
+                if old == wanted:
+                    continue
+                if (old.amount, old.onward) != (wanted.amount, wanted.onward):
+                    record(
+                        _("Budget %(year)s") % {"year": year},
+                        _year_text(old.amount, old.onward),
+                        _year_text(wanted.amount, wanted.onward),
+                    )
+                if old.actual != wanted.actual:
+                    record(
+                        _("Faktisk forbrug %(year)s") % {"year": year},
+                        _year_text(old.actual),
+                        _year_text(wanted.actual),
+                    )
+                if not wanted.known:
+                    if current is not None:
+                        current.delete()
+                    continue
+                current = current or InitiativeAmount(initiative=initiative, year=year)
+                current.amount, current.actual, current.onward = (
+                    wanted.amount,
+                    wanted.actual,
+                    wanted.onward,
                 )
-            if not wanted.known:
-                if current is not None:
-                    current.delete()
-                continue
-            current = current or InitiativeAmount(initiative=initiative, year=year)
-            current.amount, current.actual, current.onward = (
-                wanted.amount,
-                wanted.actual,
-                wanted.onward,
-            )
-            current.full_clean()
-            current.save()
+                current.full_clean()
+                current.save()
         AuditEntry.objects.bulk_create(entries)
         return entries
 
@@ -485,28 +504,29 @@ def save_accounts(
             line.row_id: line
             for line in AllocationLine.objects.select_related("row").filter(statement=current)
         }
-        entries, changed = [], []
-        for row_id, actual in sorted(actuals.items()):
-            line = lines.get(row_id)
-            if line is None:
-                raise StatementError(_("Rækken hører ikke til dette års skema."))
-            if actual == line.actual:
-                continue
-            entries.append(
-                AuditEntry(
-                    statement=current,
-                    grant=current.grant,
-                    actor=acting_user,
-                    action=action,
-                    field=accounts_row_label(line.row),
-                    before=_amount_text(line.actual),
-                    after=_amount_text(actual),
-                    note=note,
+        with _audit_language():
+            entries, changed = [], []
+            for row_id, actual in sorted(actuals.items()):
+                line = lines.get(row_id)
+                if line is None:
+                    raise StatementError(_("Rækken hører ikke til dette års skema."))
+                if actual == line.actual:
+                    continue
+                entries.append(
+                    AuditEntry(
+                        statement=current,
+                        grant=current.grant,
+                        actor=acting_user,
+                        action=action,
+                        field=accounts_row_label(line.row),
+                        before=_amount_text(line.actual),
+                        after=_amount_text(actual),
+                        note=note,
+                    )
                 )
-            )
-            line.actual = actual
-            line.full_clean(validate_unique=False, validate_constraints=True)
-            changed.append(line)
+                line.actual = actual
+                line.full_clean(validate_unique=False, validate_constraints=True)
+                changed.append(line)
         if not entries:
             return []
         AllocationLine.objects.bulk_update(changed, ["actual"])
@@ -537,18 +557,19 @@ def approve_accounts(*, statement: Statement, acting_user, expected_version: int
             accounts_approved_at=timezone.now(),
             accounts_approved_by=acting_user,
         )
-        AuditEntry.objects.create(
-            statement=current,
-            grant=current.grant,
-            actor=acting_user,
-            action=AuditEntry.Action.SUBMIT,
-            field=_("Regnskabets status"),
-            before=before,
-            after=Statement.AccountsStatus.APPROVED.label,
-            note=_("Uforbrugt: %(amount)s kr.") % {"amount": format_kroner(figures.unspent)}
-            if figures.unspent >= 0
-            else _("Overforbrug: %(amount)s kr.") % {"amount": format_kroner(-figures.unspent)},
-        )
+        with _audit_language():
+            AuditEntry.objects.create(
+                statement=current,
+                grant=current.grant,
+                actor=acting_user,
+                action=AuditEntry.Action.SUBMIT,
+                field=_("Regnskabets status"),
+                before=before,
+                after=Statement.AccountsStatus.APPROVED.label,
+                note=_("Uforbrugt: %(amount)s kr.") % {"amount": format_kroner(figures.unspent)}
+                if figures.unspent >= 0
+                else _("Overforbrug: %(amount)s kr.") % {"amount": format_kroner(-figures.unspent)},
+            )
         _sync(statement, current)
         return figures
 
@@ -568,16 +589,17 @@ def reopen_accounts(*, statement: Statement, acting_user, reason: str) -> None:
             accounts_approved_at=None,
             accounts_approved_by=None,
         )
-        AuditEntry.objects.create(
-            statement=current,
-            grant=current.grant,
-            actor=acting_user,
-            action=AuditEntry.Action.REOPEN,
-            field=_("Regnskabets status"),
-            before=Statement.AccountsStatus.APPROVED.label,
-            after=Statement.AccountsStatus.DRAFT.label,
-            note=reason,
-        )
+        with _audit_language():
+            AuditEntry.objects.create(
+                statement=current,
+                grant=current.grant,
+                actor=acting_user,
+                action=AuditEntry.Action.REOPEN,
+                field=_("Regnskabets status"),
+                before=Statement.AccountsStatus.APPROVED.label,
+                after=Statement.AccountsStatus.DRAFT.label,
+                note=reason,
+            )
         _sync(statement, current)
 
 
@@ -644,7 +666,8 @@ def import_statement(
     """Apply a parsed workbook as checked by check_import, recorded as an import of `filename`.
     An import never submits or approves."""
     check_import(statement=statement, parsed=parsed)
-    note = _("Fil: %(name)s") % {"name": filename}
+    with _audit_language():
+        note = _("Fil: %(name)s") % {"name": filename}
     if statement.status == Statement.Status.DRAFT:
         return save_statement(
             statement=statement,

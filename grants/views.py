@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -52,6 +53,7 @@ from grants.services import (
     AccountsFrozen,
     AccountsNotApproved,
     AccountsRulesNotMet,
+    AccountsStarted,
     GrantExists,
     NotSubmitted,
     RulesNotMet,
@@ -165,7 +167,7 @@ def _statement_url(statement: Statement, name: str = "grants:statement") -> str:
     return reverse(name, args=[statement.grant.municipality.code, statement.grant.grant_year.year])
 
 
-def _error_summary(form: StatementForm, issues: list[Issue]) -> list[dict]:
+def _error_summary(form, issues: list[Issue]) -> list[dict]:
     """Every problem once, each linking to the field it concerns."""
     out = []
     for name, errors in form.errors.items():
@@ -339,24 +341,33 @@ def statement_edit(request: HttpRequest, code: str, year: int) -> HttpResponse:
     return redirect(_statement_url(statement, "grants:statement_edit"))
 
 
-@require_POST
-def statement_reopen(request: HttpRequest, code: str, year: int) -> HttpResponse:
+def _reopen(request: HttpRequest, code: str, year: int, *, accounts: bool) -> HttpResponse:
+    """Administrators reopen a submitted statement or approved accounts, with a reason."""
     statement = get_statement_for_user(request.user, code, year)
     if not is_admin(request.user):
         raise PermissionDenied
     form = ReopenForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Angiv en begrundelse for genåbningen."))
+        if accounts:
+            return redirect(_statement_url(statement, "grants:statement_accounts"))
         return _render_frozen(request, statement, status=400)
+    reopen = reopen_accounts if accounts else reopen_statement
     try:
-        reopen_statement(
-            statement=statement, acting_user=request.user, reason=form.cleaned_data["reason"]
-        )
-    except NotSubmitted as error:
+        reopen(statement=statement, acting_user=request.user, reason=form.cleaned_data["reason"])
+    except (NotSubmitted, AccountsNotApproved, AccountsStarted) as error:
         messages.error(request, str(error))
         return redirect(_statement_url(statement))
+    if accounts:
+        messages.success(request, _("Regnskabet er genåbnet og er nu en kladde."))
+        return redirect(_statement_url(statement, "grants:statement_accounts"))
     messages.success(request, _("Redegørelsen er genåbnet og er nu en kladde."))
     return redirect(_statement_url(statement, "grants:statement_edit"))
+
+
+@require_POST
+def statement_reopen(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    return _reopen(request, code, year, accounts=False)
 
 
 def statement_history(request: HttpRequest, code: str, year: int) -> HttpResponse:
@@ -528,7 +539,11 @@ def statement_import(request: HttpRequest, code: str, year: int) -> HttpResponse
             )
         messages.success(
             request,
-            _("Regnearket er indlæst: %(count)s ændringer gemt som kladde.")
+            ngettext(
+                "Regnearket er indlæst: %(count)s ændring gemt som kladde.",
+                "Regnearket er indlæst: %(count)s ændringer gemt som kladde.",
+                len(entries),
+            )
             % {"count": len(entries)}
             if entries
             else _("Regnearket er indlæst: der var intet at ændre."),
@@ -637,13 +652,7 @@ def _render_accounts(request, statement, form, *, errors=(), status=200):
             (figures.table2, grant_year.table2_title),
         )
     ]
-    summary = []
-    for name, field_errors in form.errors.items():
-        target = form[name].auto_id if name in form.fields else ""
-        summary += [{"message": e, "target": target} for e in field_errors]
-    for issue in errors:
-        target = form[issue.field_id].auto_id if issue.field_id in form.fields else ""
-        summary.append({"message": issue.message, "target": target})
+    summary = _error_summary(form, list(errors))
     return render(
         request,
         "grants/statement_accounts.html",
@@ -716,19 +725,4 @@ def statement_accounts(request: HttpRequest, code: str, year: int) -> HttpRespon
 
 @require_POST
 def statement_accounts_reopen(request: HttpRequest, code: str, year: int) -> HttpResponse:
-    statement = get_statement_for_user(request.user, code, year)
-    if not is_admin(request.user):
-        raise PermissionDenied
-    form = ReopenForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Angiv en begrundelse for genåbningen."))
-        return redirect(_statement_url(statement, "grants:statement_accounts"))
-    try:
-        reopen_accounts(
-            statement=statement, acting_user=request.user, reason=form.cleaned_data["reason"]
-        )
-    except AccountsNotApproved as error:
-        messages.error(request, str(error))
-        return redirect(_statement_url(statement))
-    messages.success(request, _("Regnskabet er genåbnet og er nu en kladde."))
-    return redirect(_statement_url(statement, "grants:statement_accounts"))
+    return _reopen(request, code, year, accounts=True)

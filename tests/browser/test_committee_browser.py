@@ -170,7 +170,7 @@ COMMITTEE_PAGES = [
 
 def test_pages_keep_the_content_security_policy(browser, live_server, reader):
     """No inline script or style in these pages or their charts: nothing the policy refuses."""
-    context = browser.new_context(bypass_csp=False)
+    context = browser.new_context(bypass_csp=False, locale="da-DK")
     page = context.new_page()
     refused = []
     page.on(

@@ -201,3 +201,17 @@ def test_history_lists_changes(client, ishoj, reader):
     client.force_login(reader)
     html = client.get("/statements/183/2016/history/").content.decode()
     assert "Tabel 1 – Livskvalitet" in html and "1.152.000" in html and "ishoj" in html
+
+
+def test_an_english_reading_editor_writes_the_history_in_danish(client, ishoj):
+    """One history for everyone: the audit texts are in the product's language."""
+    client.force_login(ishoj)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    s = get_statement("183", 2016)
+    response = client.post(EDIT, post_data(s))
+    assert response.status_code == 302
+    fields = set(AuditEntry.objects.filter(statement=s).values_list("field", flat=True))
+    assert {"Tabel 1 – Livskvalitet", "Boks 1", "Boks 2"} <= fields
+    assert not any(f.startswith("Table") for f in fields)
+    # The page itself speaks English to this user.
+    assert "Save draft" in client.get(EDIT).content.decode()
