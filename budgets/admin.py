@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from budgets.models import BudgetProposal, ProposalAmount
+from grants.admin import DataAdmin
 
 
 class ProposalAmountInline(admin.TabularInline):
@@ -9,7 +10,7 @@ class ProposalAmountInline(admin.TabularInline):
 
 
 @admin.register(BudgetProposal)
-class BudgetProposalAdmin(admin.ModelAdmin):
+class BudgetProposalAdmin(DataAdmin):
     list_display = ("code", "title", "municipality", "type", "activity_area")
     list_filter = ("type", "committee", "activity_area")
     search_fields = ("code", "title")

@@ -201,11 +201,13 @@ BENCH_BASELINE = env_bool("BENCH_BASELINE", False)
 
 # Sessions read from the cache, written through to the database: no session query per request.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# A file cache shared by every worker process on the host, so a write (which bumps the data
+# version, grants/cache.py) or a logout is seen by all of them. CACHE_DIR moves it.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "eldercare",
-        "OPTIONS": {"MAX_ENTRIES": 5000},
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": os.environ.get("CACHE_DIR", str(BASE_DIR / ".cache")),
+        "OPTIONS": {"MAX_ENTRIES": 20000},
     }
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from grants.cache import bump_form_generation
+from grants.cache import bump_form_generation, bump_on_commit
 from grants.models import (
     AllocationLine,
     AuditEntry,
@@ -18,20 +18,36 @@ from grants.models import (
 )
 
 
+class DataAdmin(admin.ModelAdmin):
+    """Reference data: a change shows on the readers' cached pages at once."""
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        bump_on_commit()
+
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        bump_on_commit()
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        bump_on_commit()
+
+
 @admin.register(Municipality)
-class MunicipalityAdmin(admin.ModelAdmin):
+class MunicipalityAdmin(DataAdmin):
     list_display = ("code", "name", "region")
     search_fields = ("code", "name")
     list_filter = ("region",)
 
 
 @admin.register(Programme)
-class ProgrammeAdmin(admin.ModelAdmin):
+class ProgrammeAdmin(DataAdmin):
     list_display = ("name", "first_year", "last_year")
 
 
 @admin.register(FocusArea)
-class FocusAreaAdmin(admin.ModelAdmin):
+class FocusAreaAdmin(DataAdmin):
     list_display = ("name", "slug", "position")
 
 
@@ -42,7 +58,7 @@ class FormRowInline(admin.TabularInline):
 
 
 @admin.register(GrantYear)
-class GrantYearAdmin(admin.ModelAdmin):
+class GrantYearAdmin(DataAdmin):
     list_display = ("year", "programme")
     inlines = [FormRowInline]
 
@@ -96,7 +112,7 @@ class StatementAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SourceDocument)
-class SourceDocumentAdmin(admin.ModelAdmin):
+class SourceDocumentAdmin(DataAdmin):
     list_display = ("key", "title", "publisher")
 
 
@@ -124,7 +140,7 @@ class InitiativeAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(DataAdmin):
     list_display = ("user", "role", "municipality")
     list_filter = ("role",)
 

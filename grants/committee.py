@@ -7,11 +7,12 @@ figures as the tables beside them.
 
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django_tables2 import RequestConfig
 
 from budgets.models import BudgetProposal, ProposalAmount
+from grants import cache as page_cache
 from grants import charts, reports
 from grants.exports import csv_content
 from grants.filters import InitiativeFilter
@@ -58,6 +59,12 @@ def _chosen_year(request: HttpRequest, statuses: list[reports.YearStatus]) -> Gr
 
 
 def overview(request: HttpRequest) -> HttpResponse:
+    return page_cache.render_page(
+        request, "grants/overview.html", lambda: _overview_context(request)
+    )
+
+
+def _overview_context(request: HttpRequest) -> dict:
     statuses = reports.status_counts()
     grant_year = _chosen_year(request, statuses)
     status_caption = _("Redegørelsernes status pr. tilskudsår (antal kommuner)")
@@ -92,7 +99,7 @@ def overview(request: HttpRequest) -> HttpResponse:
                 }
             )
         context["national_accounts"] = reports.national_accounts(grant_year)
-    return render(request, "grants/overview.html", context)
+    return context
 
 
 # --- Initiatives --------------------------------------------------------------------------------
@@ -108,9 +115,15 @@ def _initiative_table(request: HttpRequest) -> tuple[InitiativeFilter, Initiativ
 
 
 def initiative_list(request: HttpRequest) -> HttpResponse:
+    return page_cache.render_page(
+        request, "grants/initiative_list.html", lambda: _initiative_list_context(request)
+    )
+
+
+def _initiative_list_context(request: HttpRequest) -> dict:
     filterset, table = _initiative_table(request)
     configure_table(request, table)
-    return render(request, "grants/initiative_list.html", {"filter": filterset, "table": table})
+    return {"filter": filterset, "table": table}
 
 
 def initiative_export(request: HttpRequest, fmt: str) -> HttpResponse:
@@ -129,35 +142,45 @@ def initiative_export(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return page_cache.render_page(
+        request, "grants/initiative_detail.html", lambda: _initiative_detail_context(request, pk)
+    )
+
+
+def _initiative_detail_context(request: HttpRequest, pk: int) -> dict:
     initiative = get_object_or_404(
         _initiatives().prefetch_related(Prefetch("proposals", queryset=_proposals())), pk=pk
     )
     trail = reports.money_trail(initiative)
     caption = _("Pengesporet år for år (kr.)")
-    return render(
-        request,
-        "grants/initiative_detail.html",
-        {
-            "initiative": initiative,
-            "trail": trail,
-            "trail_caption": caption,
-            "trail_chart": charts.money_trail_chart(
-                trail,
-                chart_id="chart-trail",
-                title=_("Pengesporet for %(title)s") % {"title": initiative.title},
-                table_caption=caption,
-            )
-            if trail
-            else "",
-            "can_edit": can_write_municipality(request.user, initiative.municipality),
-        },
-    )
+    return {
+        "initiative": initiative,
+        "trail": trail,
+        "trail_caption": caption,
+        "trail_chart": charts.money_trail_chart(
+            trail,
+            chart_id="chart-trail",
+            title=_("Pengesporet for %(title)s") % {"title": initiative.title},
+            table_caption=caption,
+        )
+        if trail
+        else "",
+        "can_edit": can_write_municipality(request.user, initiative.municipality),
+    }
 
 
 # --- A municipality -----------------------------------------------------------------------------
 
 
 def municipality_detail(request: HttpRequest, code: str) -> HttpResponse:
+    return page_cache.render_page(
+        request,
+        "grants/municipality_detail.html",
+        lambda: _municipality_detail_context(request, code),
+    )
+
+
+def _municipality_detail_context(request: HttpRequest, code: str) -> dict:
     municipality = get_object_or_404(Municipality, code=code)
     grants = {
         g.grant_year_id: g for g in municipality.grants.select_related("statement", "grant_year")
@@ -180,27 +203,23 @@ def municipality_detail(request: HttpRequest, code: str) -> HttpResponse:
         for p in proposals
     ]
     caption = _("Fordeling på områder (tabel 1) pr. år, indsendte redegørelser (kr.)")
-    return render(
-        request,
-        "grants/municipality_detail.html",
-        {
-            "municipality": municipality,
-            "years": years,
-            "history": history,
-            "history_caption": caption,
-            "history_chart": charts.split_history_chart(
-                history,
-                chart_id="chart-history",
-                title=_("%(name)s: fordeling på områder pr. år") % {"name": municipality.name},
-                table_caption=caption,
-            )
-            if history.years
-            else "",
-            "initiatives": _initiatives().filter(municipality=municipality),
-            "proposal_years": proposal_years,
-            "proposal_rows": proposal_rows,
-        },
-    )
+    return {
+        "municipality": municipality,
+        "years": years,
+        "history": history,
+        "history_caption": caption,
+        "history_chart": charts.split_history_chart(
+            history,
+            chart_id="chart-history",
+            title=_("%(name)s: fordeling på områder pr. år") % {"name": municipality.name},
+            table_caption=caption,
+        )
+        if history.years
+        else "",
+        "initiatives": _initiatives().filter(municipality=municipality),
+        "proposal_years": proposal_years,
+        "proposal_rows": proposal_rows,
+    }
 
 
 # --- A year's comparison ------------------------------------------------------------------------
@@ -235,22 +254,24 @@ def _sort_headers(comparison: reports.Comparison) -> list[dict]:
 
 
 def year_compare(request: HttpRequest, year: int) -> HttpResponse:
+    return page_cache.render_page(
+        request, "grants/year_compare.html", lambda: _year_compare_context(request, year)
+    )
+
+
+def _year_compare_context(request: HttpRequest, year: int) -> dict:
     grant_year = get_object_or_404(GrantYear, year=year)
     comparison = reports.year_comparison(grant_year, sort=request.GET.get("sort", "name"))
     caption = _("Andel pr. område af tabel 1 i %(year)s (procent af udmøntningen)") % {"year": year}
-    return render(
-        request,
-        "grants/year_compare.html",
-        {
-            "grant_year": grant_year,
-            "comparison": comparison,
-            "headers": _sort_headers(comparison),
-            "caption": caption,
-            "chart": charts.comparison_chart(
-                comparison, chart_id="chart-compare", table_caption=caption
-            )
-            if comparison.municipalities
-            else "",
-            "years": GrantYear.objects.all(),
-        },
-    )
+    return {
+        "grant_year": grant_year,
+        "comparison": comparison,
+        "headers": _sort_headers(comparison),
+        "caption": caption,
+        "chart": charts.comparison_chart(
+            comparison, chart_id="chart-compare", table_caption=caption
+        )
+        if comparison.municipalities
+        else "",
+        "years": GrantYear.objects.all(),
+    }

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from budgets.models import BudgetProposal, ProposalAmount
+from grants.cache import bump_on_commit
 from grants.models import (
     AllocationLine,
     AuditEntry,
@@ -217,6 +218,7 @@ def load_statements() -> int:
 
 @transaction.atomic
 def load_all() -> dict[str, int]:
+    bump_on_commit()
     return {
         "municipalities": load_municipalities(),
         "programmes": load_programmes(),

@@ -11,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from grants.cache import bump_on_commit
 from grants.models import (
     AllocationLine,
     AuditEntry,
@@ -150,6 +151,7 @@ def _bump(current: Statement, **fields) -> None:
     if updated != 1:
         raise StaleVersion(Statement.objects.get(pk=current.pk))
     current.refresh_from_db()
+    bump_on_commit()  # readers' cached pages show the change
 
 
 def save_statement(
@@ -334,6 +336,7 @@ def register_grant(
         AllocationLine.objects.bulk_create(
             AllocationLine(statement=statement, row=row) for row in grant_year.rows.all()
         )
+        bump_on_commit()
         with _audit_language():
             AuditEntry.objects.create(
                 statement=statement,
@@ -482,6 +485,8 @@ def save_initiative(
                 current.full_clean()
                 current.save()
         AuditEntry.objects.bulk_create(entries)
+        if entries:
+            bump_on_commit()
         return entries
 
 

@@ -1,6 +1,8 @@
 import os
+import tempfile
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from grants.models import Membership, Municipality, Statement
@@ -10,6 +12,9 @@ from grants.seed import load_all
 # Playwright's sync API leaves an asyncio loop marked running in the test process; Django would
 # refuse database access from live_server tests. Test process only, never in settings.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# Each test run gets its own cache directory (runs in the same checkout must not share one).
+settings.CACHES["default"]["LOCATION"] = tempfile.mkdtemp(prefix="eldercare-test-cache-")
 
 
 @pytest.fixture(scope="session")
