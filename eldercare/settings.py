@@ -115,7 +115,8 @@ PASSWORD_HASHERS = [
 AUTHENTICATION_BACKENDS = [
     # django-axes first: it refuses a locked-out username and address before any password check.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, loading the user's membership in the same query.
+    "grants.backends.MembershipBackend",
 ]
 # Login throttling: more than 20 failed attempts for one username from one address within an
 # hour are refused (and logged by django-axes) until an hour has passed since the last failure.

@@ -82,11 +82,11 @@ def test_unknown_statement_is_404(client, reader):
 @pytest.mark.parametrize(
     "url, expected",
     [
-        # user + membership (the session comes from the cache) + the statement; a submitted
-        # statement's body is rendered once per version and then served from the cache.
-        ("/statements/173/2018/", 3),
+        # the user with their membership (the session comes from the cache) + the statement; a
+        # submitted statement's body is rendered once per version and then served from the cache.
+        ("/statements/173/2018/", 2),
         # a draft's body is rendered afresh: + the statement with its lines and their rows.
-        ("/statements/183/2016/", 5),
+        ("/statements/183/2016/", 4),
     ],
 )
 def test_statement_page_runs_a_fixed_number_of_queries(client, reader, url, expected):
