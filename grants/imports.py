@@ -162,6 +162,16 @@ def check_workbook_file(data: bytes) -> None:
                     )
 
 
+def _find_row(rows: list[FormRow], table: int, label: str) -> FormRow | None:
+    return next((x for x in rows if x.table == table and x.label == label), None)
+
+
+def _unknown_row(sheet: str, r: int, label: str, grant_year: GrantYear, table: int) -> str:
+    return _(
+        "%(sheet)s!A%(row)s: rækken '%(label)s' findes ikke i %(year)s-skemaets tabel %(table)s."
+    ) % {"sheet": sheet, "row": r, "label": label[:100], "year": grant_year.year, "table": table}
+
+
 def _text(value) -> str:
     return "" if value is None else str(value).strip()
 
@@ -259,21 +269,9 @@ def parse_statement_workbook(data: bytes) -> ParsedStatement:
         elif table is not None and label == LABEL_ALLOCATED:
             table = None  # the total's formula is ignored: totals are recomputed
         elif table is not None:
-            row = next((x for x in rows if x.table == table and x.label == label), None)
+            row = _find_row(rows, table, label)
             if row is None:
-                errors.append(
-                    _(
-                        "%(sheet)s!A%(row)s: rækken '%(label)s' findes ikke "
-                        "i %(year)s-skemaets tabel %(table)s."
-                    )
-                    % {
-                        "sheet": sheet,
-                        "row": r,
-                        "label": label[:100],
-                        "year": grant_year.year,
-                        "table": table,
-                    }
-                )
+                errors.append(_unknown_row(sheet, r, label, grant_year, table))
             else:
                 seen[table].add(row.pk)
                 values.amounts[row.pk] = _amount(ws.cell(r, 2), sheet, errors)
@@ -327,21 +325,9 @@ def _parse_accounts_sheet(ws, grant_year: GrantYear, rows: list[FormRow], errors
         elif table is not None and label == LABEL_ACCOUNTS_TOTAL:
             table = None
         elif table is not None and label:
-            row = next((x for x in rows if x.table == table and x.label == label), None)
+            row = _find_row(rows, table, label)
             if row is None:
-                errors.append(
-                    _(
-                        "%(sheet)s!A%(row)s: rækken '%(label)s' findes ikke "
-                        "i %(year)s-skemaets tabel %(table)s."
-                    )
-                    % {
-                        "sheet": sheet,
-                        "row": r,
-                        "label": label[:100],
-                        "year": grant_year.year,
-                        "table": table,
-                    }
-                )
+                errors.append(_unknown_row(sheet, r, label, grant_year, table))
                 continue
             seen[table].add(row.pk)
             actuals[row.pk] = _amount(ws.cell(r, 3), sheet, errors)

@@ -282,18 +282,34 @@ def submit_statement(
         _bump(
             current, status=Statement.Status.SUBMITTED, submitted_at=now, submitted_by=acting_user
         )
-        with _audit_language():
-            AuditEntry.objects.create(
-                statement=current,
-                grant=current.grant,
-                actor=acting_user,
-                action=AuditEntry.Action.SUBMIT,
-                field=_("Status"),
-                before=Statement.Status.DRAFT.label,
-                after=Statement.Status.SUBMITTED.label,
-            )
+        _record_status(
+            current,
+            acting_user,
+            AuditEntry.Action.SUBMIT,
+            field=lambda: _("Status"),
+            before=lambda: Statement.Status.DRAFT.label,
+            after=lambda: Statement.Status.SUBMITTED.label,
+        )
         _sync(statement, current)
         return figures
+
+
+def _record_status(
+    current: Statement, acting_user, action: str, *, field, before, after, note=lambda: ""
+) -> None:
+    """The audit entry of a status change. The texts are callables, evaluated in the audit
+    trail's language (Danish), whatever language the acting user reads."""
+    with _audit_language():
+        AuditEntry.objects.create(
+            statement=current,
+            grant=current.grant,
+            actor=acting_user,
+            action=action,
+            field=field(),
+            before=before(),
+            after=after(),
+            note=note(),
+        )
 
 
 def reopen_statement(*, statement: Statement, acting_user, reason: str) -> None:
@@ -308,17 +324,15 @@ def reopen_statement(*, statement: Statement, acting_user, reason: str) -> None:
         if current.accounts_status != Statement.AccountsStatus.NONE:
             raise AccountsStarted
         _bump(current, status=Statement.Status.DRAFT, submitted_at=None, submitted_by=None)
-        with _audit_language():
-            AuditEntry.objects.create(
-                statement=current,
-                grant=current.grant,
-                actor=acting_user,
-                action=AuditEntry.Action.REOPEN,
-                field=_("Status"),
-                before=Statement.Status.SUBMITTED.label,
-                after=Statement.Status.DRAFT.label,
-                note=reason,
-            )
+        _record_status(
+            current,
+            acting_user,
+            AuditEntry.Action.REOPEN,
+            field=lambda: _("Status"),
+            before=lambda: Statement.Status.SUBMITTED.label,
+            after=lambda: Statement.Status.DRAFT.label,
+            note=lambda: reason,
+        )
         _sync(statement, current)
 
 
@@ -555,26 +569,26 @@ def approve_accounts(*, statement: Statement, acting_user, expected_version: int
         )
         if figures.errors:
             raise AccountsRulesNotMet(figures.errors)
-        before = current.get_accounts_status_display()
+        before_status = current.accounts_status
         _bump(
             current,
             accounts_status=Statement.AccountsStatus.APPROVED,
             accounts_approved_at=timezone.now(),
             accounts_approved_by=acting_user,
         )
-        with _audit_language():
-            AuditEntry.objects.create(
-                statement=current,
-                grant=current.grant,
-                actor=acting_user,
-                action=AuditEntry.Action.SUBMIT,
-                field=_("Regnskabets status"),
-                before=before,
-                after=Statement.AccountsStatus.APPROVED.label,
-                note=_("Uforbrugt: %(amount)s kr.") % {"amount": format_kroner(figures.unspent)}
+        _record_status(
+            current,
+            acting_user,
+            AuditEntry.Action.SUBMIT,
+            field=lambda: _("Regnskabets status"),
+            before=lambda: Statement.AccountsStatus(before_status).label,
+            after=lambda: Statement.AccountsStatus.APPROVED.label,
+            note=lambda: (
+                _("Uforbrugt: %(amount)s kr.") % {"amount": format_kroner(figures.unspent)}
                 if figures.unspent >= 0
-                else _("Overforbrug: %(amount)s kr.") % {"amount": format_kroner(-figures.unspent)},
-            )
+                else _("Overforbrug: %(amount)s kr.") % {"amount": format_kroner(-figures.unspent)}
+            ),
+        )
         _sync(statement, current)
         return figures
 
@@ -594,17 +608,15 @@ def reopen_accounts(*, statement: Statement, acting_user, reason: str) -> None:
             accounts_approved_at=None,
             accounts_approved_by=None,
         )
-        with _audit_language():
-            AuditEntry.objects.create(
-                statement=current,
-                grant=current.grant,
-                actor=acting_user,
-                action=AuditEntry.Action.REOPEN,
-                field=_("Regnskabets status"),
-                before=Statement.AccountsStatus.APPROVED.label,
-                after=Statement.AccountsStatus.DRAFT.label,
-                note=reason,
-            )
+        _record_status(
+            current,
+            acting_user,
+            AuditEntry.Action.REOPEN,
+            field=lambda: _("Regnskabets status"),
+            before=lambda: Statement.AccountsStatus.APPROVED.label,
+            after=lambda: Statement.AccountsStatus.DRAFT.label,
+            note=lambda: reason,
+        )
         _sync(statement, current)
 
 
