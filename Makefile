@@ -65,5 +65,5 @@ bench-spreadsheets: setup
 # Extract the Danish source strings into the English catalogue (needs GNU gettext's xgettext),
 # then translate the new entries in locale/en/LC_MESSAGES/django.po.
 messages: setup
-	$(PY) manage.py makemessages -l en --no-obsolete --ignore=.venv --ignore=staticfiles --ignore=artifacts --ignore=bench
+	$(PY) manage.py makemessages -l en --no-obsolete --ignore=.venv --ignore=staticfiles --ignore=artifacts --ignore=bench --ignore=tests
 	$(PY) manage.py compile_catalogues

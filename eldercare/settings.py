@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "axes",
     "grants",
     "budgets",
+    "committee",
 ]
 
 MIDDLEWARE = [

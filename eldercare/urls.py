@@ -12,7 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("grants.urls")),
-    path("", include("budgets.urls")),
+    path("", include("committee.urls")),
 ]
 
 if settings.BENCH_BASELINE:

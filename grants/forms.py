@@ -3,7 +3,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from grants.models import FormRow, GrantYear, Initiative, Municipality, Statement
-from grants.money import AmountError, format_kroner, parse_kroner
+from grants.money import AmountFormField, format_kroner
 from grants.rules import (
     AccountsFigures,
     AccountsRow,
@@ -18,47 +18,12 @@ from grants.services import StatementValues, YearAmounts, row_label
 BOX1_MAX = 32_767  # what one spreadsheet cell holds: Boks 1 must survive the round trip
 
 
-class KronerField(forms.CharField):
-    """An amount in whole kroner typed the Danish way; the error names the field."""
-
-    def __init__(self, *args, allow_negative: bool = False, **kwargs) -> None:
-        self.allow_negative = allow_negative
-        super().__init__(*args, **kwargs)
-
-    def widget_attrs(self, widget):
-        attrs = super().widget_attrs(widget)
-        attrs.update(
-            {
-                "inputmode": "numeric",
-                "autocomplete": "off",
-                "class": "amount-input",
-                "maxlength": "30",
-            }
-        )
-        return attrs
-
-    def to_python(self, value):
-        text = super().to_python(value)
-        try:
-            return parse_kroner(text, allow_negative=self.allow_negative)
-        except AmountError as error:
-            raise forms.ValidationError(
-                "%(field)s: %(problem)s",
-                params={"field": self.label, "problem": str(error)},
-                code="amount",
-            ) from None
-
-
-def _kroner_text(amount: int | None) -> str:
-    return format_kroner(amount)
-
-
 class StatementForm(forms.Form):
     """The entry form: the grant, both tables' rows, Boks 1 and Boks 2, and the version the
     user started from (rule 4: no silent overwrite)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-    grant = KronerField(label=gettext_lazy("Tilskud"), required=True)
+    grant = AmountFormField(label=gettext_lazy("Tilskud"), required=True)
     box1 = forms.CharField(
         label=gettext_lazy("Boks 1"),
         required=False,
@@ -75,10 +40,10 @@ class StatementForm(forms.Form):
             "initial",
             {
                 "version": statement.version,
-                "grant": _kroner_text(statement.grant.amount),
+                "grant": format_kroner(statement.grant.amount),
                 "box1": statement.box1,
                 "box2_confirmed": statement.box2_confirmed,
-                **{f"amount-{pk}": _kroner_text(line.amount) for pk, line in lines.items()},
+                **{f"amount-{pk}": format_kroner(line.amount) for pk, line in lines.items()},
                 **{f"spec-{pk}": line.specification for pk, line in lines.items()},
             },
         )
@@ -88,7 +53,7 @@ class StatementForm(forms.Form):
         self.fields["box2_confirmed"].label = grant_year.box2_text
         for row in self.rows:
             # The accessible name is the table and the row: "Tabel 1 – Livskvalitet".
-            self.fields[f"amount-{row.pk}"] = KronerField(label=row_label(row), required=False)
+            self.fields[f"amount-{row.pk}"] = AmountFormField(label=row_label(row), required=False)
             self.fields[f"amount-{row.pk}"].widget.attrs["data-table"] = row.table
             if row.takes_specification:
                 self.fields[f"spec-{row.pk}"] = forms.CharField(
@@ -140,7 +105,7 @@ class GrantForm(forms.Form):
     grant_year = forms.ModelChoiceField(
         queryset=GrantYear.objects.none(), label=gettext_lazy("Tilskudsår"), to_field_name="year"
     )
-    amount = KronerField(label=gettext_lazy("Tilskud (kr.)"))
+    amount = AmountFormField(label=gettext_lazy("Tilskud (kr.)"))
 
     def __init__(self, *args, municipality: Municipality | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -179,15 +144,15 @@ class InitiativeForm(forms.ModelForm):
         known = {a.year: a for a in self.instance.amounts.all()} if self.instance.pk else {}
         for year in self.AMOUNT_YEARS:
             known_year = known.get(year)
-            self.fields[f"amount-{year}"] = KronerField(
+            self.fields[f"amount-{year}"] = AmountFormField(
                 label=_("Budget %(year)s (kr.)") % {"year": year},
                 required=False,
-                initial=_kroner_text(known_year.amount) if known_year else "",
+                initial=format_kroner(known_year.amount) if known_year else "",
             )
-            self.fields[f"actual-{year}"] = KronerField(
+            self.fields[f"actual-{year}"] = AmountFormField(
                 label=_("Faktisk forbrug %(year)s (kr.)") % {"year": year},
                 required=False,
-                initial=_kroner_text(known_year.actual) if known_year else "",
+                initial=format_kroner(known_year.actual) if known_year else "",
             )
             self.fields[f"onward-{year}"] = forms.BooleanField(
                 label=_("Budget %(year)s og fremover") % {"year": year},
@@ -232,12 +197,12 @@ class AccountsForm(forms.Form):
         kwargs.setdefault(
             "initial",
             {"version": statement.version}
-            | {f"actual-{line.row_id}": _kroner_text(line.actual) for line in self.lines},
+            | {f"actual-{line.row_id}": format_kroner(line.actual) for line in self.lines},
         )
         super().__init__(*args, **kwargs)
         for line in self.lines:
             # The accessible name: "Regnskab, Tabel 1 – Livskvalitet".
-            self.fields[f"actual-{line.row_id}"] = KronerField(
+            self.fields[f"actual-{line.row_id}"] = AmountFormField(
                 label=accounts_row_label(line.row), required=False
             )
 

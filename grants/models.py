@@ -361,7 +361,7 @@ class Initiative(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("grants:initiative", args=[self.pk])
+        return reverse("committee:initiative", args=[self.pk])
 
 
 class InitiativeAmount(models.Model):

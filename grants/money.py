@@ -6,14 +6,16 @@ input accepts "11.280.000", "11280000" and "11 280 000"; anything else is a clea
 
 import re
 
-from django.core.exceptions import ValidationError
+from django import forms
 from django.db import models
 from django.utils.translation import gettext as _
 
 # Either plain digits, or groups of three separated consistently by "." or by (non-breaking) spaces.
-_PLAIN = re.compile(r"\d+")
-_DOTTED = re.compile(r"\d{1,3}(?:\.\d{3})+")
-_SPACED = re.compile(r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+")
+# ASCII digits only: str.isdigit() and a plain \d would also take Arabic-Indic or full-width digits.
+_PLAIN = re.compile(r"[0-9]+")
+_DOTTED = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+")
+_SPACED = re.compile(r"[0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+")
+_DECIMAL = re.compile(r"[0-9]+[.,][0-9]{1,2}")
 
 MAX_KRONER = 10**13  # 10.000 mia. kr.: far above any grant, well inside a 64-bit integer
 
@@ -31,38 +33,96 @@ def parse_kroner(text: str, *, allow_negative: bool = False) -> int | None:
         value = value[:-2].strip()
     if not value:
         return None
+    if len(value) > 30:  # far beyond any amount (and int() of thousands of digits is refused)
+        raise AmountError(_("Beløbet er for langt til at være et beløb."))
     sign = 1
     if value[0] in "-\u2212":
         if not allow_negative:
             raise AmountError(_("Beløbet må ikke være negativt."))
         sign, value = -1, value[1:].strip()
     if not (_PLAIN.fullmatch(value) or _DOTTED.fullmatch(value) or _SPACED.fullmatch(value)):
-        if re.fullmatch(r"\d+[.,]\d{1,2}", value):
+        if _DECIMAL.fullmatch(value):
             raise AmountError(_("Beløbet skal være hele kroner uden øre."))
         raise AmountError(
-            _("'%(value)s' er ikke et beløb. Skriv hele kroner, fx 11.280.000.") % {"value": text}
+            _("'%(value)s' er ikke et beløb. Skriv hele kroner, fx 11.280.000.")
+            % {"value": text[:40]}
         )
-    amount = int(re.sub(r"\D", "", value))
-    if amount >= MAX_KRONER:
-        raise AmountError(_("Beløbet er for stort."))
+    amount = int(re.sub(r"[^0-9]", "", value))
+    check_kroner(sign * amount)
     return sign * amount
 
 
-def format_kroner(amount: int | None, *, empty: str = "") -> str:
-    """11280000 -> "11.280.000"; None (unknown) -> empty."""
+def check_kroner(amount: int) -> None:
+    """The range every amount must keep, however it arrives (typed, imported, loaded)."""
+    if abs(amount) >= MAX_KRONER:
+        raise AmountError(_("Beløbet er for stort."))
+
+
+def format_kroner(amount: int | None, *, empty: str = "", unit: bool = False) -> str:
+    """The one amount formatter: 11280000 -> "11.280.000" ("11.280.000 kr." with `unit`);
+    None (unknown) -> `empty`."""
     if amount is None:
         return empty
     sign = "-" if amount < 0 else ""
-    return sign + f"{abs(int(amount)):,}".replace(",", ".")
+    text = sign + f"{abs(int(amount)):,}".replace(",", ".")
+    return _("%(amount)s kr.") % {"amount": text} if unit else text
 
 
-def validate_not_negative(value: int | None) -> None:
-    if value is not None and value < 0:
-        raise ValidationError(_("Beløbet må ikke være negativt."), code="negative")
+def compact_kroner(amount: int) -> str:
+    """A short label for a narrow bar: 4.795.000 -> "4,8 mio."; a table beside it has the exact
+    figure."""
+    if abs(amount) >= 1_000_000:
+        millions = f"{amount / 1_000_000:.1f}".replace(".", ",")
+        return _("%(amount)s mio.") % {"amount": millions}
+    return format_kroner(amount)
+
+
+def format_share(units: int | None) -> str:
+    """A share in tenths of a percent: 787 -> "78,7 %"; None -> "" (nothing to share)."""
+    if units is None:
+        return ""
+    return f"{units // 10},{units % 10} %"
+
+
+class AmountFormField(forms.CharField):
+    """An amount typed the Danish way (parse_kroner); the error names the field."""
+
+    def __init__(self, *args, allow_negative: bool = False, **kwargs) -> None:
+        self.allow_negative = allow_negative
+        super().__init__(*args, **kwargs)
+
+    def widget_attrs(self, widget: forms.Widget) -> dict:
+        attrs = super().widget_attrs(widget)
+        attrs.update(
+            {
+                "inputmode": "numeric",
+                "autocomplete": "off",
+                "class": "amount-input",
+                "maxlength": "30",
+            }
+        )
+        return attrs
+
+    def prepare_value(self, value: object) -> object:
+        return format_kroner(value) if isinstance(value, int) else value
+
+    def to_python(self, value: object) -> int | None:
+        text = super().to_python(value)
+        try:
+            return parse_kroner(text, allow_negative=self.allow_negative)
+        except AmountError as error:
+            raise forms.ValidationError(
+                "%(field)s: %(problem)s",
+                params={"field": self.label, "problem": str(error)},
+                code="amount",
+            ) from None
 
 
 class KronerField(models.BigIntegerField):
-    """An amount in whole kroner. Non-negativity is enforced by a named CheckConstraint on the
-    model (so the database refuses it too); this field only documents the unit."""
+    """An amount in whole kroner. Non-negativity is a named CheckConstraint on each model (so the
+    database refuses it too); forms get an AmountFormField."""
 
     description = "Amount in whole Danish kroner"
+
+    def formfield(self, **kwargs: object) -> forms.Field:
+        return models.Field.formfield(self, form_class=AmountFormField, **kwargs)

@@ -7,14 +7,12 @@ after that it belongs to its users, and the audit trail records what they do wit
 
 import csv
 import json
-from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from budgets.models import BudgetProposal, ProposalAmount
 from grants.cache import bump_on_commit
 from grants.models import (
     AllocationLine,
@@ -35,11 +33,11 @@ from grants.money import format_kroner
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 
 
-def _load_json(name: str) -> dict:
+def load_json(name: str) -> dict:
     return json.loads((FIXTURES / "seed" / name).read_text(encoding="utf-8"))
 
 
-def _upsert(model, lookup: dict, values: dict) -> tuple[object, bool]:
+def upsert(model, lookup: dict, values: dict) -> tuple[object, bool]:
     """update_or_create that writes only when something differs (so a reload touches nothing)."""
     obj = model.objects.filter(**lookup).first()
     if obj is None:
@@ -56,7 +54,7 @@ def load_municipalities() -> int:
     changed = 0
     with (FIXTURES / "reference" / "municipalities.csv").open(encoding="utf-8") as f:
         for row in csv.DictReader(f):
-            _, c = _upsert(
+            _, c = upsert(
                 Municipality,
                 {"code": row["code"]},
                 {"name": row["name"], "region_code": row["region_code"], "region": row["region"]},
@@ -66,19 +64,19 @@ def load_municipalities() -> int:
 
 
 def load_programmes() -> int:
-    data = _load_json("programmes.json")
+    data = load_json("programmes.json")
     changed = 0
     for position, area in enumerate(data["focus_areas"], start=1):
-        changed += _upsert(
+        changed += upsert(
             FocusArea, {"slug": area["slug"]}, {"name": area["name"], "position": position}
         )[1]
     for source in data["sources"]:
         key = source["key"]
-        changed += _upsert(
+        changed += upsert(
             SourceDocument, {"key": key}, {k: v for k, v in source.items() if k != "key"}
         )[1]
     for prog in data["programmes"]:
-        programme, c = _upsert(
+        programme, c = upsert(
             Programme,
             {"slug": prog["slug"]},
             {k: prog[k] for k in ("name", "first_year", "last_year", "description")},
@@ -111,14 +109,14 @@ def load_programmes() -> int:
 
 def load_initiatives() -> int:
     changed = 0
-    records = _load_json("initiatives.json")["initiatives"]
-    records += _load_json("proposals.json")["initiatives"]
+    records = load_json("initiatives.json")["initiatives"]
+    records += load_json("proposals.json")["initiatives"]  # those the proposals cut
     municipalities = {m.code: m for m in Municipality.objects.all()}
     areas = {a.slug: a for a in FocusArea.objects.all()}
     programmes = {p.slug: p for p in Programme.objects.all()}
     sources = {s.key: s for s in SourceDocument.objects.all()}
     for rec in records:
-        initiative, c = _upsert(
+        initiative, c = upsert(
             Initiative,
             {"key": rec["key"]},
             {
@@ -133,7 +131,7 @@ def load_initiatives() -> int:
         )
         changed += c
         for amount in rec["amounts"]:
-            changed += _upsert(
+            changed += upsert(
                 InitiativeAmount,
                 {"initiative": initiative, "year": amount["year"]},
                 {"amount": amount["amount"], "onward": amount["onward"]},
@@ -141,45 +139,9 @@ def load_initiatives() -> int:
     return changed
 
 
-def load_proposals() -> int:
-    data = _load_json("proposals.json")
-    municipality = Municipality.objects.get(code=data["municipality_code"])
-    source = SourceDocument.objects.get(key=data["source"])
-    changed = 0
-    for rec in data["proposals"]:
-        proposal, c = _upsert(
-            BudgetProposal,
-            {"municipality": municipality, "code": rec["code"]},
-            {
-                "budget": "Budget 2020-23",
-                "committee": rec["committee"],
-                "committee_name": rec["committee_name"],
-                "activity_area": rec["activity_area"],
-                "centre": rec["centre"],
-                "title": rec["title"],
-                "type": rec["type"],
-                "description": rec["description"],
-                "source": source,
-            },
-        )
-        changed += c
-        for year, amount in rec["amounts"].items():
-            fte = rec["fte"].get(year)
-            changed += _upsert(
-                ProposalAmount,
-                {"proposal": proposal, "year": int(year)},
-                {"amount": amount, "fte": Decimal(fte) if fte is not None else None},
-            )[1]
-        wanted = set(Initiative.objects.filter(key__in=rec["initiative_keys"]))
-        if set(proposal.initiatives.all()) != wanted:
-            proposal.initiatives.set(wanted)
-            changed += 1
-    return changed
-
-
 def load_statements() -> int:
     changed = 0
-    for rec in _load_json("statements.json")["statements"]:
+    for rec in load_json("statements.json")["statements"]:
         municipality = Municipality.objects.get(code=rec["municipality_code"])
         grant_year = GrantYear.objects.get(year=rec["year"])
         if Grant.objects.filter(municipality=municipality, grant_year=grant_year).exists():
@@ -217,12 +179,12 @@ def load_statements() -> int:
 
 
 @transaction.atomic
-def load_all() -> dict[str, int]:
+def load_grant_data() -> dict[str, int]:
+    """grants' part of the seed; `manage.py load_seed` (budgets.seed) adds the proposals."""
     bump_on_commit()
     return {
         "municipalities": load_municipalities(),
         "programmes": load_programmes(),
         "initiatives": load_initiatives(),
-        "proposals": load_proposals(),
         "statements": load_statements(),
     }

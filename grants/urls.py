@@ -1,11 +1,10 @@
 from django.urls import path
 
-from grants import committee, views
+from grants import views
 
 app_name = "grants"
 
 urlpatterns = [
-    path("", committee.overview, name="overview"),
     path("grants/new/", views.grant_new, name="grant_new"),
     path("statements/<str:code>/<int:year>/", views.statement_detail, name="statement"),
     path("statements/<str:code>/<int:year>/edit/", views.statement_edit, name="statement_edit"),
@@ -37,22 +36,6 @@ urlpatterns = [
         views.statement_export,
         name="statement_export",
     ),
-    path("initiatives/", committee.initiative_list, name="initiatives"),
-    path(
-        "initiatives/export.xlsx",
-        committee.initiative_export,
-        {"fmt": "xlsx"},
-        name="initiative_export_xlsx",
-    ),
-    path(
-        "initiatives/export.csv",
-        committee.initiative_export,
-        {"fmt": "csv"},
-        name="initiative_export_csv",
-    ),
-    path("municipalities/<str:code>/", committee.municipality_detail, name="municipality"),
-    path("years/<int:year>/compare/", committee.year_compare, name="year_compare"),
     path("initiatives/new/", views.initiative_edit, name="initiative_new"),
-    path("initiatives/<int:pk>/", committee.initiative_detail, name="initiative"),
     path("initiatives/<int:pk>/edit/", views.initiative_edit, name="initiative_edit"),
 ]

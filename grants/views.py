@@ -426,7 +426,7 @@ def initiative_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse
             initiative.key = _new_initiative_key(initiative)
         save_initiative(initiative=initiative, amounts=form.amounts(), acting_user=request.user)
         messages.success(request, _("Indsatsen er gemt."))
-        return redirect("grants:initiative", pk=initiative.pk)
+        return redirect("committee:initiative", pk=initiative.pk)
     return render(
         request,
         "grants/initiative_form.html",

@@ -5,9 +5,9 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
+from budgets.seed import load_seed
 from grants.models import Membership, Municipality, Statement
 from grants.permissions import statement_queryset
-from grants.seed import load_all
 
 # Playwright's sync API leaves an asyncio loop marked running in the test process; Django would
 # refuse database access from live_server tests. Test process only, never in settings.
@@ -22,7 +22,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Load the seed data once into the test database; each test runs in a transaction that
     is rolled back, so every test starts from it."""
     with django_db_blocker.unblock():
-        load_all()
+        load_seed()
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def seed(db):
     """The reference and seed data, as `make run` loads it. Transactional tests (which empty
     the database when they end, and which pytest-django runs last) load it again."""
     if not Municipality.objects.exists():
-        load_all()
+        load_seed()
 
 
 @pytest.fixture(autouse=True)

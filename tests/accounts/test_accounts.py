@@ -348,7 +348,7 @@ def test_overview_shows_national_budget_against_actual_over_approved_accounts(
     assert "Uforbrugt: 45.000 kr." in html
     assert "8.850.000" in html and "10.220.000" in html
     # The national figures are the same computation as the statement's own accounts.
-    from grants.reports import national_accounts
+    from committee.reports import national_accounts
 
     national = national_accounts(s.grant.grant_year).figures
     own = accounts_figures(get_statement("173", 2018))

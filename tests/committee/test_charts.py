@@ -4,7 +4,7 @@ colour is not the only cue, no script."""
 import re
 from xml.etree import ElementTree
 
-from grants.charts import Bar, Column, StackedBar, bar_chart, column_chart, stacked_bar_chart
+from grants.svg import Bar, Column, StackedBar, bar_chart, column_chart, stacked_bar_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -1,8 +1,8 @@
 """/initiatives/<id>/: the money trail of an initiative, on one page, as table and chart."""
 
 from budgets.models import BudgetProposal
+from committee.reports import money_trail
 from grants.models import Initiative, InitiativeAmount
-from grants.reports import money_trail
 from tests.committee.helpers import read_table, svg, table_rows
 
 

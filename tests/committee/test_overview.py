@@ -3,8 +3,8 @@ over SUBMITTED statements, as figures and charts from the same numbers."""
 
 import pytest
 
+from committee.reports import national_breakdown, status_counts
 from grants.models import GrantYear, Municipality
-from grants.reports import national_breakdown, status_counts
 from grants.rules import statement_figures
 from tests.committee.helpers import make_statement, read_table, svg, table_rows
 from tests.conftest import get_statement

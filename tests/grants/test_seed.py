@@ -1,4 +1,5 @@
 from budgets.models import BudgetProposal, ProposalAmount
+from budgets.seed import load_seed
 from grants.models import (
     AllocationLine,
     AuditEntry,
@@ -9,7 +10,6 @@ from grants.models import (
     Municipality,
     Statement,
 )
-from grants.seed import load_all
 from tests.conftest import get_statement
 
 
@@ -33,7 +33,7 @@ def snapshot():
 
 def test_loading_twice_changes_nothing(seed):
     before = snapshot()
-    counts = load_all()
+    counts = load_seed()
     assert set(counts.values()) == {0}
     assert snapshot() == before
 

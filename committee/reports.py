@@ -27,6 +27,7 @@ from grants.models import (
     Municipality,
     Statement,
 )
+from grants.money import format_share
 from grants.rules import AccountsFigures, AccountsRow, compute_accounts, largest_remainder
 
 SUBMITTED = Statement.Status.SUBMITTED
@@ -96,13 +97,6 @@ def allocation_sums(
 
 
 # --- Shares that add up to 100,0 % as shown -----------------------------------------------------
-
-
-def format_share(units: int | None) -> str:
-    """787 -> "78,7 %"; None -> "" (no share: nothing allocated)."""
-    if units is None:
-        return ""
-    return f"{units // 10},{units % 10} %"
 
 
 # --- Rows (columns) of a table across years -----------------------------------------------------
@@ -324,7 +318,7 @@ def _year(item) -> int:
 def money_trail(initiative: Initiative) -> list[TrailYear]:
     """Year by year, from the first to the last year anything is known: what the grant funded and
     what budget proposals proposed. Expects `amounts` and `proposals__amounts` prefetched (see
-    grants.committee) so the page stays at a fixed number of queries. Figures are never invented:
+    committee.views) so the page stays at a fixed number of queries. Figures are never invented:
     a year with no amount is unknown, except that an "og fremover" amount carries on, as the
     source says."""
     # A row may hold only what was spent (`actual`); its grant amount is then unknown.

@@ -1,4 +1,5 @@
-"""The initiatives' table, and the same table as rows for the xlsx and CSV downloads.
+"""The committee's tables: initiatives (also as rows for the xlsx and CSV downloads) and budget
+proposals (one column per budget year).
 
 The page and the downloads go through `InitiativeTable` with the same filters and sort order; the
 page shows one page of it, the downloads every row (`initiative_export_rows`).
@@ -16,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from budgets.models import BudgetProposal
 from grants.exports import put_amount, put_text
 from grants.models import Initiative, SourceDocument
 from grants.money import format_kroner
@@ -27,12 +29,12 @@ MAX_PER_PAGE = 200
 def known_amounts(initiative: Initiative) -> str:
     """ "2016: 335.000; 2017 og fremover: 670.000", or "ukendt" (unknown is not 0). Reads the
     prefetched `amounts`."""
-    known = [f"{a.year_label}: {_amount_text(a.amount)}" for a in initiative.amounts.all()]
+    unknown = _("ukendt")
+    known = [
+        f"{a.year_label}: {format_kroner(a.amount, empty=unknown)}"
+        for a in initiative.amounts.all()
+    ]
     return "; ".join(known) or _("ukendt")
-
-
-def _amount_text(amount: int | None) -> str:
-    return _("ukendt") if amount is None else format_kroner(amount)
 
 
 def source_label(source: SourceDocument | None) -> str:
@@ -93,7 +95,7 @@ class InitiativeTable(tables.Table):
         return format_html_join(
             "",
             '<span class="known-amount">{}: {}</span> ',
-            ((a.year_label, _amount_text(a.amount)) for a in amounts),
+            ((a.year_label, format_kroner(a.amount, empty=_("ukendt"))) for a in amounts),
         )
 
     def value_amounts(self, record: Initiative) -> str:
@@ -178,3 +180,58 @@ def configure_table(request, table: tables.Table, per_page: int = PER_PAGE) -> t
         table.paginator.get_elided_page_range(table.page.number, on_each_side=2, on_ends=1)
     )
     return table
+
+
+# --- Budget proposals: one column per budget year -----------------------------------------------
+
+
+class YearAmountColumn(tables.Column):
+    """The proposal's amount in one year, from the prefetched `amounts`."""
+
+    def __init__(self, year: int, **kwargs) -> None:
+        self.year = year
+        kwargs.setdefault("verbose_name", str(year))
+        kwargs.setdefault("attrs", {"td": {"class": "amount"}, "th": {"class": "amount"}})
+        super().__init__(empty_values=(), orderable=False, **kwargs)
+
+    def amount(self, record: BudgetProposal) -> int | None:
+        return next((a.amount for a in record.amounts.all() if a.year == self.year), None)
+
+    def render(self, record: BudgetProposal) -> str | SafeString:
+        amount = self.amount(record)
+        if amount is None:
+            return format_html('<span class="unknown">{}</span>', _("intet beløb"))
+        return format_kroner(amount)
+
+    def value(self, record: BudgetProposal) -> int | None:
+        return self.amount(record)
+
+
+class ProposalTable(tables.Table):
+    code = tables.Column(
+        verbose_name=gettext_lazy("Nr."), linkify=("committee:proposal", [tables.A("pk")])
+    )
+    municipality = tables.Column(
+        accessor="municipality__name",
+        order_by=("municipality__name", "code"),
+        verbose_name=gettext_lazy("Kommune"),
+    )
+    title = tables.Column(verbose_name=gettext_lazy("Titel"))
+    type = tables.Column(verbose_name=gettext_lazy("Type"))
+    activity_area = tables.Column(
+        order_by=("committee", "activity_area", "code"),
+        verbose_name=gettext_lazy("Udvalg og aktivitetsområde"),
+    )
+
+    class Meta:
+        model = BudgetProposal
+        fields = ("code", "municipality", "title", "type", "activity_area")
+        order_by = ("municipality",)
+        empty_text = gettext_lazy("Ingen budgetforslag matcher filtrene.")
+
+    def render_activity_area(self, record: BudgetProposal) -> str:
+        return f"{record.committee}: {record.activity_area}"
+
+    def __init__(self, data, *, years: list[int], **kwargs) -> None:
+        extra = [(f"year_{year}", YearAmountColumn(year)) for year in years]
+        super().__init__(data, extra_columns=extra, **kwargs)

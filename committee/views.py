@@ -1,8 +1,9 @@
-"""What committee members read: the overview, initiatives and their money trail, a
-municipality's page and the comparison of a year. Read-only views for every logged-in user.
+"""What committee members read: the overview, initiatives and their money trail, budget
+proposals, a municipality's page and the comparison of a year. Read-only views for every
+logged-in user.
 
-Figures across statements come from grants.reports; charts from grants.charts, fed with the same
-figures as the tables beside them.
+Figures across statements come from committee.reports; charts from committee.charts, fed with the
+same figures as the tables beside them.
 """
 
 from django.db.models import Prefetch, QuerySet
@@ -12,18 +13,19 @@ from django.utils.translation import gettext as _
 from django_tables2 import RequestConfig
 
 from budgets.models import BudgetProposal, ProposalAmount
-from grants import cache as page_cache
-from grants import charts, reports
-from grants.exports import csv_content
-from grants.filters import InitiativeFilter
-from grants.models import GrantYear, Initiative, InitiativeAmount, Municipality, Statement
-from grants.permissions import can_write_municipality
-from grants.tables import (
+from committee import charts, reports
+from committee.filters import InitiativeFilter, ProposalFilter, proposal_years
+from committee.tables import (
     InitiativeTable,
+    ProposalTable,
     configure_table,
     initiative_export_rows,
     rows_workbook,
 )
+from grants import cache as page_cache
+from grants.exports import csv_content
+from grants.models import GrantYear, Initiative, InitiativeAmount, Municipality, Statement
+from grants.permissions import can_write_municipality
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -60,7 +62,7 @@ def _chosen_year(request: HttpRequest, statuses: list[reports.YearStatus]) -> Gr
 
 def overview(request: HttpRequest) -> HttpResponse:
     return page_cache.render_page(
-        request, "grants/overview.html", lambda: _overview_context(request)
+        request, "committee/overview.html", lambda: _overview_context(request)
     )
 
 
@@ -116,7 +118,7 @@ def _initiative_table(request: HttpRequest) -> tuple[InitiativeFilter, Initiativ
 
 def initiative_list(request: HttpRequest) -> HttpResponse:
     return page_cache.render_page(
-        request, "grants/initiative_list.html", lambda: _initiative_list_context(request)
+        request, "committee/initiative_list.html", lambda: _initiative_list_context(request)
     )
 
 
@@ -143,7 +145,7 @@ def initiative_export(request: HttpRequest, fmt: str) -> HttpResponse:
 
 def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return page_cache.render_page(
-        request, "grants/initiative_detail.html", lambda: _initiative_detail_context(request, pk)
+        request, "committee/initiative_detail.html", lambda: _initiative_detail_context(request, pk)
     )
 
 
@@ -175,7 +177,7 @@ def _initiative_detail_context(request: HttpRequest, pk: int) -> dict:
 def municipality_detail(request: HttpRequest, code: str) -> HttpResponse:
     return page_cache.render_page(
         request,
-        "grants/municipality_detail.html",
+        "committee/municipality_detail.html",
         lambda: _municipality_detail_context(request, code),
     )
 
@@ -255,7 +257,7 @@ def _sort_headers(comparison: reports.Comparison) -> list[dict]:
 
 def year_compare(request: HttpRequest, year: int) -> HttpResponse:
     return page_cache.render_page(
-        request, "grants/year_compare.html", lambda: _year_compare_context(request, year)
+        request, "committee/year_compare.html", lambda: _year_compare_context(request, year)
     )
 
 
@@ -275,3 +277,40 @@ def _year_compare_context(request: HttpRequest, year: int) -> dict:
         else "",
         "years": GrantYear.objects.all(),
     }
+
+
+# --- Budget proposals ---------------------------------------------------------------------------
+
+
+def _proposal_rows() -> QuerySet[BudgetProposal]:
+    return (
+        _proposals()
+        .select_related("municipality", "source")
+        .prefetch_related(
+            Prefetch("initiatives", queryset=Initiative.objects.select_related("municipality"))
+        )
+    )
+
+
+def proposal_list(request: HttpRequest) -> HttpResponse:
+    return page_cache.render_page(
+        request, "committee/proposal_list.html", lambda: _proposal_list_context(request)
+    )
+
+
+def _proposal_list_context(request: HttpRequest) -> dict:
+    filterset = ProposalFilter(request.GET, queryset=_proposal_rows())
+    years = [year for year, _ in proposal_years()]
+    # An invalid filter value is named on the form and matches nothing (not everything).
+    rows = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+    table = ProposalTable(rows, years=years)
+    configure_table(request, table)
+    return {"filter": filterset, "table": table, "years": years}
+
+
+def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return page_cache.render_page(
+        request,
+        "committee/proposal_detail.html",
+        lambda: {"proposal": get_object_or_404(_proposal_rows(), pk=pk)},
+    )
