@@ -3,7 +3,8 @@ from django.contrib import admin
 from grants.cache import bump_form_generation, bump_on_commit
 from grants.models import (
     AllocationLine,
-    AuditEntry,
+    AuditChange,
+    AuditEvent,
     FocusArea,
     FormRow,
     Grant,
@@ -145,17 +146,33 @@ class MembershipAdmin(DataAdmin):
     list_filter = ("role",)
 
 
-@admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditChangeInline(admin.TabularInline):
+    model = AuditChange
+    extra = 0
+    fields = ("label", "before_display", "after_display")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
     """The audit trail is read-only, through the admin as everywhere."""
 
-    list_display = ("at", "statement", "actor", "action", "field", "before", "after")
+    list_display = ("at", "statement", "initiative", "actor", "action")
     list_filter = ("action",)
     list_select_related = (
         "statement__grant__municipality",
         "statement__grant__grant_year",
+        "initiative",
         "actor",
     )
+    inlines = [AuditChangeInline]
 
     def has_add_permission(self, request) -> bool:
         return False

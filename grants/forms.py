@@ -9,11 +9,10 @@ from grants.rules import (
     AccountsRow,
     RowFigure,
     StatementFigures,
-    accounts_row_label,
     compute_accounts,
     compute_figures,
 )
-from grants.services import StatementValues, YearAmounts, row_label
+from grants.services import StatementValues, YearAmounts
 
 BOX1_MAX = 32_767  # what one spreadsheet cell holds: Boks 1 must survive the round trip
 
@@ -53,11 +52,13 @@ class StatementForm(forms.Form):
         self.fields["box2_confirmed"].label = grant_year.box2_text
         for row in self.rows:
             # The accessible name is the table and the row: "Tabel 1 – Livskvalitet".
-            self.fields[f"amount-{row.pk}"] = AmountFormField(label=row_label(row), required=False)
+            self.fields[f"amount-{row.pk}"] = AmountFormField(
+                label=row.qualified_label, required=False
+            )
             self.fields[f"amount-{row.pk}"].widget.attrs["data-table"] = row.table
             if row.takes_specification:
                 self.fields[f"spec-{row.pk}"] = forms.CharField(
-                    label=_("%(row)s: specifikation") % {"row": row_label(row)},
+                    label=_("%(row)s: specifikation") % {"row": row.qualified_label},
                     required=False,
                     max_length=500,
                 )
@@ -203,7 +204,7 @@ class AccountsForm(forms.Form):
         for line in self.lines:
             # The accessible name: "Regnskab, Tabel 1 – Livskvalitet".
             self.fields[f"actual-{line.row_id}"] = AmountFormField(
-                label=accounts_row_label(line.row), required=False
+                label=line.row.accounts_label, required=False
             )
 
     def actual_field(self, row: FormRow):

@@ -2,9 +2,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from grants.money import KronerField
+from grants.money import KronerField, format_kroner
 
 
 class Municipality(models.Model):
@@ -137,6 +138,16 @@ class FormRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_table_display()} – {self.label}"
+
+    @property
+    def qualified_label(self) -> str:
+        """The one way a row is named outside its table: "Tabel 1 – Livskvalitet"."""
+        return f"{self.get_table_display()} – {self.label}"
+
+    @property
+    def accounts_label(self) -> str:
+        """The row's actual amount in the accounts: "Regnskab, Tabel 1 – Livskvalitet"."""
+        return _("Regnskab, %(row)s") % {"row": self.qualified_label}
 
     @property
     def is_other(self) -> bool:
@@ -444,26 +455,31 @@ class Membership(models.Model):
         return f"{self.user} · {self.get_role_display()}"
 
 
-class AuditEntry(models.Model):
-    """One recorded change: who, when, what, before and after. Written only by grants.services;
-    never edited (the admin shows it read-only)."""
+class AuditEvent(models.Model):
+    """One save or state change, as Zulip's RealmAuditLog records one: who, when, which action,
+    on which object, and the field-level changes it made (AuditChange). Written only by
+    grants.services; never edited. Its text is rendered when it is read, in the reader's language
+    (grants.audit), from stable references: codes, form rows and integer amounts."""
 
     class Action(models.TextChoices):
         CREATE = "create", _("Oprettet")
-        UPDATE = "update", _("Ændret")
+        UPDATE = "update", _("Gemt")
+        IMPORT = "import", _("Indlæst fra regneark")
+        SEED = "seed", _("Indlæst fra kildedokument")
         SUBMIT = "submit", _("Indsendt")
         REOPEN = "reopen", _("Genåbnet")
-        IMPORT = "import", _("Indlæst")
-        SEED = "seed", _("Indlæst fra kildedokument")
+        ACCOUNTS_UPDATE = "accounts_update", _("Regnskab gemt")
+        ACCOUNTS_APPROVE = "accounts_approve", _("Regnskab godkendt")
+        ACCOUNTS_REOPEN = "accounts_reopen", _("Regnskab genåbnet")
 
     statement = models.ForeignKey(
-        Statement, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_entries"
+        Statement, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_events"
     )
     grant = models.ForeignKey(
-        Grant, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_entries"
+        Grant, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_events"
     )
     initiative = models.ForeignKey(
-        Initiative, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_entries"
+        Initiative, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_events"
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -472,12 +488,18 @@ class AuditEntry(models.Model):
         blank=True,
         related_name="+",
     )
-    at = models.DateTimeField(_("tidspunkt"), auto_now_add=True, db_index=True)
-    action = models.CharField(_("handling"), max_length=20, choices=Action.choices)
-    field = models.CharField(_("felt"), max_length=300, blank=True)
-    before = models.TextField(_("før"), blank=True)
-    after = models.TextField(_("efter"), blank=True)
-    note = models.TextField(_("bemærkning"), blank=True)
+    at = models.DateTimeField(_("tidspunkt"), default=timezone.now, db_index=True)
+    action = models.CharField(_("handling"), max_length=30, choices=Action.choices)
+    reason = models.TextField(_("begrundelse"), blank=True)  # the user's words (reopening)
+    filename = models.CharField(_("fil"), max_length=200, blank=True)  # an imported workbook
+    source = models.ForeignKey(
+        SourceDocument,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("kildedokument"),
+    )
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -485,4 +507,106 @@ class AuditEntry(models.Model):
         verbose_name_plural = _("historik")
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.field}"
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()}"
+
+
+class AuditChange(models.Model):
+    """One field changed by an AuditEvent: the field's stable code, the form row it concerns (or
+    the year, for an initiative's amounts), and before and after, as integers for amounts and as
+    codes or the user's text otherwise. None is unknown (never 0)."""
+
+    class Field(models.TextChoices):
+        GRANT = "grant", _("Tilskud")
+        AMOUNT = "amount", _("Beløb")
+        SPECIFICATION = "specification", _("Specifikation")
+        ACTUAL = "actual", _("Regnskab")
+        BOX1 = "box1", _("Boks 1")
+        BOX2 = "box2", _("Boks 2")
+        STATUS = "status", _("Status")
+        ACCOUNTS_STATUS = "accounts_status", _("Regnskabets status")
+        UNSPENT = "unspent", _("Mindreforbrug (negativt: merforbrug)")
+        TITLE = "title", _("Titel")
+        DESCRIPTION = "description", _("Beskrivelse")
+        EFFECT = "effect", _("Målt effekt")
+        FOCUS_AREA = "focus_area", _("Fokusområde")
+        PROGRAMME = "programme", _("Pulje")
+        BUDGET = "budget", _("Budget")
+        SPENT = "spent", _("Faktisk forbrug")
+        LEGACY = "legacy", _("Ældre post")
+
+    event = models.ForeignKey(AuditEvent, on_delete=models.CASCADE, related_name="changes")
+    field = models.CharField(_("felt"), max_length=30, choices=Field.choices)
+    row = models.ForeignKey(
+        FormRow, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField(_("år"), null=True, blank=True)
+    before_amount = models.BigIntegerField(_("beløb før"), null=True, blank=True)
+    after_amount = models.BigIntegerField(_("beløb efter"), null=True, blank=True)
+    before_text = models.TextField(_("før"), blank=True)
+    after_text = models.TextField(_("efter"), blank=True)
+    # Only for entries recorded before the trail was machine-readable: their label as written.
+    legacy_label = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["event", "id"]
+        verbose_name = _("ændring")
+        verbose_name_plural = _("ændringer")
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.before_display} → {self.after_display}"
+
+    AMOUNT_FIELDS = (Field.GRANT, Field.AMOUNT, Field.ACTUAL, Field.UNSPENT)
+    YEAR_FIELDS = (Field.BUDGET, Field.SPENT)
+    ONWARD = "onward"  # after_text of a BUDGET change whose amount holds for the following years
+
+    @property
+    def label(self) -> str:
+        """What changed, in the reader's language (the form's row labels are data, Danish)."""
+        if self.field == self.Field.AMOUNT:
+            return self.row.qualified_label
+        if self.field == self.Field.SPECIFICATION:
+            return _("%(row)s: specifikation") % {"row": self.row.qualified_label}
+        if self.field == self.Field.ACTUAL:
+            return self.row.accounts_label
+        if self.field in self.YEAR_FIELDS:
+            return f"{self.get_field_display()} {self.year}"
+        if self.field == self.Field.LEGACY:
+            return self.legacy_label
+        return str(self.get_field_display())
+
+    @property
+    def is_amount(self) -> bool:
+        return self.field in self.AMOUNT_FIELDS or self.field in self.YEAR_FIELDS
+
+    @property
+    def is_long_text(self) -> bool:
+        return self.field in (self.Field.BOX1, self.Field.DESCRIPTION, self.Field.EFFECT)
+
+    def _display(self, amount: int | None, text: str) -> str:
+        field = self.field
+        if field in self.AMOUNT_FIELDS:
+            return format_kroner(amount, empty="–")
+        if field in self.YEAR_FIELDS:
+            if amount is None:
+                return str(_("ukendt"))
+            shown = format_kroner(amount, unit=True)
+            return f"{shown} {_('og fremover')}" if text == self.ONWARD else shown
+        if field == self.Field.BOX2:
+            return str(_("Ja") if text == "yes" else _("Nej"))
+        if field == self.Field.STATUS:
+            return str(Statement.Status(text).label) if text else "–"
+        if field == self.Field.ACCOUNTS_STATUS:
+            return str(Statement.AccountsStatus(text).label)
+        if field == self.Field.FOCUS_AREA and text:
+            return str(FocusArea.objects.filter(slug=text).first() or text)
+        if field == self.Field.PROGRAMME and text:
+            return getattr(Programme.objects.filter(slug=text).first(), "name", text)
+        return text
+
+    @property
+    def before_display(self) -> str:
+        return self._display(self.before_amount, self.before_text)
+
+    @property
+    def after_display(self) -> str:
+        return self._display(self.after_amount, self.after_text)

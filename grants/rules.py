@@ -90,10 +90,6 @@ class StatementFigures:
     def tables(self) -> tuple[TableFigures, TableFigures]:
         return (self.table1, self.table2)
 
-    @property
-    def can_submit(self) -> bool:
-        return not self.errors
-
 
 def table_name(table: int) -> str:
     return _("Tabel %(number)s") % {"number": table}
@@ -291,17 +287,6 @@ class AccountsFigures:
         """How far apart the two tables' actual totals are (0 when they agree)."""
         return abs(self.table1.actual_total - self.table2.actual_total)
 
-    @property
-    def can_approve(self) -> bool:
-        return not self.errors
-
-
-def accounts_row_label(row: FormRow) -> str:
-    return _("Regnskab, %(table)s – %(label)s") % {
-        "table": table_name(row.table),
-        "label": row.label,
-    }
-
 
 def compute_accounts(*, grant: int, rows: Iterable[AccountsRow]) -> AccountsFigures:
     """The accounts rules: every row has an actual amount (0 is an amount, blank is not), and
@@ -318,7 +303,7 @@ def compute_accounts(*, grant: int, rows: Iterable[AccountsRow]) -> AccountsFigu
                     Issue(
                         "actual_missing",
                         _("%(field)s mangler et beløb (skriv 0, hvis intet er brugt).")
-                        % {"field": accounts_row_label(r.row)},
+                        % {"field": r.row.accounts_label},
                         r.field_id,
                         table.table,
                     )

@@ -16,7 +16,8 @@ from django.utils import timezone
 from grants.cache import bump_on_commit
 from grants.models import (
     AllocationLine,
-    AuditEntry,
+    AuditChange,
+    AuditEvent,
     FocusArea,
     FormRow,
     Grant,
@@ -28,7 +29,6 @@ from grants.models import (
     SourceDocument,
     Statement,
 )
-from grants.money import format_kroner
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 
@@ -166,13 +166,14 @@ def load_statements() -> int:
             AllocationLine.objects.create(
                 statement=statement, row=row, amount=amount, specification=spec
             )
-        AuditEntry.objects.create(
+        event = AuditEvent.objects.create(
             statement=statement,
             grant=grant,
-            action=AuditEntry.Action.SEED,
-            field="Tilskud",
-            after=format_kroner(rec["grant"]),
-            note="Indlæst fra kildedokumenterne (fixtures/seed/statements.json).",
+            action=AuditEvent.Action.SEED,
+            source=SourceDocument.objects.get(key=rec["source"]),
+        )
+        AuditChange.objects.create(
+            event=event, field=AuditChange.Field.GRANT, after_amount=rec["grant"]
         )
         changed += 1
     return changed

@@ -1,21 +1,28 @@
-"""State changes of grants and statements. Each is one function: keyword-only, atomic, writing its
-audit entries, raising a named exception instead of returning silently. Views, the admin, imports
-and management commands all come through here, so the rules and the audit trail hold on every path.
+"""State changes of grants, statements and initiatives. Each is one function: keyword-only, typed,
+atomic, writing its audit event, raising a named exception instead of returning silently. Views,
+imports and management commands all come through here, so the rules and the audit trail hold on
+every path.
+
+What a save changes is computed once (`statement_changes`, `accounts_changes`,
+`initiative_changes`): the save records exactly those changes, the import preview shows them, and
+the history renders the recorded ones (grants.models.AuditChange).
 """
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from django.conf import settings
-from django.db import transaction
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone, translation
+from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from grants.cache import bump_on_commit
 from grants.models import (
     AllocationLine,
-    AuditEntry,
-    FormRow,
+    AuditChange,
+    AuditEvent,
     Grant,
     GrantYear,
     Initiative,
@@ -23,14 +30,19 @@ from grants.models import (
     Municipality,
     Statement,
 )
-from grants.money import format_kroner
+from grants.permissions import statement_queryset
 from grants.rules import (
+    AccountsFigures,
     Issue,
     StatementFigures,
     accounts_figures,
-    accounts_row_label,
     statement_figures,
 )
+
+if TYPE_CHECKING:
+    from grants.imports import ParsedStatement
+
+User = AbstractBaseUser
 
 
 class StatementError(Exception):
@@ -111,25 +123,93 @@ class StatementValues:
     grant: int | None = None  # the grant amount, when the user changes it
 
 
-def _audit_language():
-    """The audit trail is written in the product's language (Danish), whatever language the
-    editing user reads: everyone reads one history."""
-    return translation.override(settings.LANGUAGE_CODE)
+def clean_text(text: str | None) -> str:
+    """The one normalisation of user text before it is compared or stored: line breaks as "\\n"
+    (browsers send "\\r\\n"), no surrounding whitespace."""
+    return (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
-def row_label(row: FormRow) -> str:
-    return f"{row.get_table_display()} – {row.label}"
+def _yes_no(value: bool) -> str:
+    return "yes" if value else "no"
 
 
-def _amount_text(amount: int | None) -> str:
-    return format_kroner(amount, empty="–")
+# --- What a save changes (one diff) -------------------------------------------------------------
+
+
+def statement_changes(statement: Statement, values: StatementValues) -> list[AuditChange]:
+    """What applying `values` to `statement` would change, in the form's order, as unsaved
+    AuditChange rows. Expects `statement.lines` with their rows (statement_queryset)."""
+    changes: list[AuditChange] = []
+    grant = statement.grant.amount
+    if values.grant is not None and values.grant != grant:
+        changes.append(
+            AuditChange(
+                field=AuditChange.Field.GRANT, before_amount=grant, after_amount=values.grant
+            )
+        )
+    for line in statement.lines.all():
+        if line.row_id in values.amounts and values.amounts[line.row_id] != line.amount:
+            changes.append(
+                AuditChange(
+                    field=AuditChange.Field.AMOUNT,
+                    row=line.row,
+                    before_amount=line.amount,
+                    after_amount=values.amounts[line.row_id],
+                )
+            )
+        if line.row_id in values.specifications:
+            spec = clean_text(values.specifications[line.row_id])
+            if spec != line.specification:
+                changes.append(
+                    AuditChange(
+                        field=AuditChange.Field.SPECIFICATION,
+                        row=line.row,
+                        before_text=line.specification,
+                        after_text=spec,
+                    )
+                )
+    if values.box1 is not None and clean_text(values.box1) != statement.box1:
+        changes.append(
+            AuditChange(
+                field=AuditChange.Field.BOX1,
+                before_text=statement.box1,
+                after_text=clean_text(values.box1),
+            )
+        )
+    if values.box2_confirmed is not None and values.box2_confirmed != statement.box2_confirmed:
+        changes.append(
+            AuditChange(
+                field=AuditChange.Field.BOX2,
+                before_text=_yes_no(statement.box2_confirmed),
+                after_text=_yes_no(values.box2_confirmed),
+            )
+        )
+    return changes
+
+
+def accounts_changes(statement: Statement, actuals: dict[int, int | None]) -> list[AuditChange]:
+    """What applying the accounts' actual amounts per form row would change."""
+    return [
+        AuditChange(
+            field=AuditChange.Field.ACTUAL,
+            row=line.row,
+            before_amount=line.actual,
+            after_amount=actuals[line.row_id],
+        )
+        for line in statement.lines.all()
+        if line.row_id in actuals and actuals[line.row_id] != line.actual
+    ]
+
+
+# --- Statements ---------------------------------------------------------------------------------
 
 
 def _lock(statement: Statement, expected_version: int | None, *, part: str = "budget") -> Statement:
-    """Re-read the statement inside the transaction, locked where the database can lock, and
-    check that the part being written is open (the budget: a draft statement; the accounts: a
-    submitted statement whose accounts are not approved) at the version the user started from."""
-    current = Statement.objects.select_for_update().select_related("grant").get(pk=statement.pk)
+    """Re-read the statement with its lines inside the transaction, locked where the database can
+    lock, and check that the part being written is open (the budget: a draft statement; the
+    accounts: a submitted statement whose accounts are not approved) at the version the user
+    started from."""
+    current = statement_queryset().select_for_update(of=("self",)).get(pk=statement.pk)
     if part == "budget" and current.status != Statement.Status.DRAFT:
         raise StatementFrozen
     if part == "accounts":
@@ -142,7 +222,7 @@ def _lock(statement: Statement, expected_version: int | None, *, part: str = "bu
     return current
 
 
-def _bump(current: Statement, **fields) -> None:
+def _bump(current: Statement, **fields: object) -> None:
     """Advance the version only if nobody else did meanwhile. select_for_update is a no-op on
     SQLite, so this conditional UPDATE is what makes the check hold there too."""
     updated = Statement.objects.filter(pk=current.pk, version=current.version).update(
@@ -150,102 +230,45 @@ def _bump(current: Statement, **fields) -> None:
     )
     if updated != 1:
         raise StaleVersion(Statement.objects.get(pk=current.pk))
-    current.refresh_from_db()
+    current.refresh_from_db(
+        fields=[
+            "status",
+            "box1",
+            "box2_confirmed",
+            "version",
+            "submitted_at",
+            "submitted_by",
+            "updated_at",
+            "accounts_status",
+            "accounts_approved_at",
+            "accounts_approved_by",
+        ]
+    )
     bump_on_commit()  # readers' cached pages show the change
 
 
-def save_statement(
+def _record(
+    changes: list[AuditChange],
     *,
-    statement: Statement,
-    values: StatementValues,
-    acting_user,
-    expected_version: int | None,
-    action: str = AuditEntry.Action.UPDATE,
-    note: str = "",
-) -> list[AuditEntry]:
-    """Save a draft: whatever the balance (DESIGN.md rule 2), but never over a newer version
-    (rule 4) and never into a submitted statement (rule 3). Returns the changes recorded."""
-    with transaction.atomic():
-        current = _lock(statement, expected_version)
-        lines = {
-            line.row_id: line
-            for line in AllocationLine.objects.select_related("row").filter(statement=current)
-        }
-        entries: list[AuditEntry] = []
-
-        def record(field_name: str, before: str, after: str) -> None:
-            entries.append(
-                AuditEntry(
-                    statement=current,
-                    grant=current.grant,
-                    actor=acting_user,
-                    action=action,
-                    field=field_name,
-                    before=before,
-                    after=after,
-                    note=note,
-                )
-            )
-
-        with _audit_language():
-            changed_lines: list[AllocationLine] = []
-            for row_id in sorted(set(values.amounts) | set(values.specifications)):
-                line = lines.get(row_id)
-                if line is None:
-                    raise StatementError(_("Rækken hører ikke til dette års skema."))
-                dirty = False
-                if row_id in values.amounts and values.amounts[row_id] != line.amount:
-                    record(
-                        row_label(line.row),
-                        _amount_text(line.amount),
-                        _amount_text(values.amounts[row_id]),
-                    )
-                    line.amount = values.amounts[row_id]
-                    dirty = True
-                new_spec = values.specifications.get(row_id)
-                if new_spec is not None and new_spec.strip() != line.specification:
-                    record(
-                        _("%(row)s: specifikation") % {"row": row_label(line.row)},
-                        line.specification,
-                        new_spec.strip(),
-                    )
-                    line.specification = new_spec.strip()
-                    dirty = True
-                if dirty:
-                    line.full_clean(validate_unique=False, validate_constraints=True)
-                    changed_lines.append(line)
-
-            if values.grant is not None and values.grant != current.grant.amount:
-                record(
-                    _("Tilskud"), format_kroner(current.grant.amount), format_kroner(values.grant)
-                )
-                grant = current.grant
-                grant.amount = values.grant
-                grant.full_clean(validate_unique=False)
-                grant.save(update_fields=["amount"])
-
-            statement_fields = {}
-            if values.box1 is not None and values.box1 != current.box1:
-                record(_("Boks 1"), current.box1, values.box1)
-                statement_fields["box1"] = values.box1
-            if (
-                values.box2_confirmed is not None
-                and values.box2_confirmed != current.box2_confirmed
-            ):
-                record(_("Boks 2"), _yes_no(current.box2_confirmed), _yes_no(values.box2_confirmed))
-                statement_fields["box2_confirmed"] = values.box2_confirmed
-
-        if not entries:
-            return []
-        AllocationLine.objects.bulk_update(changed_lines, ["amount", "specification"])
-        _bump(current, **statement_fields)
-        AuditEntry.objects.bulk_create(entries)
-        _sync(statement, current)
-        return entries
-
-
-def _yes_no(value: bool) -> str:
-    return _("Ja") if value else _("Nej")
+    action: str,
+    acting_user: User | None,
+    statement: Statement | None = None,
+    initiative: Initiative | None = None,
+    **event_fields: object,
+) -> AuditEvent:
+    """One audit event with its changes."""
+    event = AuditEvent.objects.create(
+        statement=statement,
+        grant=statement.grant if statement is not None else None,
+        initiative=initiative,
+        actor=acting_user,
+        action=action,
+        **event_fields,
+    )
+    for change in changes:
+        change.event = event
+    AuditChange.objects.bulk_create(changes)
+    return event
 
 
 def _sync(statement: Statement, current: Statement) -> None:
@@ -265,103 +288,134 @@ def _sync(statement: Statement, current: Statement) -> None:
         setattr(statement, name, getattr(current, name))
 
 
+def save_statement(
+    *,
+    statement: Statement,
+    values: StatementValues,
+    acting_user: User | None,
+    expected_version: int | None,
+    action: str = AuditEvent.Action.UPDATE,
+    filename: str = "",
+) -> list[AuditChange]:
+    """Save a draft: whatever the balance (DESIGN.md rule 2), but never over a newer version
+    (rule 4) and never into a submitted statement (rule 3). Returns the changes recorded."""
+    with transaction.atomic():
+        current = _lock(statement, expected_version)
+        lines = {line.row_id: line for line in current.lines.all()}
+        if (set(values.amounts) | set(values.specifications)) - set(lines):
+            raise StatementError(_("Rækken hører ikke til dette års skema."))
+        changes = statement_changes(current, values)
+        if not changes:
+            return []
+        dirty: dict[int, AllocationLine] = {}
+        statement_fields: dict[str, object] = {}
+        for change in changes:
+            if change.field == AuditChange.Field.GRANT:
+                grant = current.grant
+                grant.amount = change.after_amount
+                grant.full_clean(validate_unique=False)
+                grant.save(update_fields=["amount"])
+            elif change.field == AuditChange.Field.AMOUNT:
+                dirty.setdefault(change.row.pk, lines[change.row.pk]).amount = change.after_amount
+            elif change.field == AuditChange.Field.SPECIFICATION:
+                dirty.setdefault(
+                    change.row.pk, lines[change.row.pk]
+                ).specification = change.after_text
+            elif change.field == AuditChange.Field.BOX1:
+                statement_fields["box1"] = change.after_text
+            elif change.field == AuditChange.Field.BOX2:
+                statement_fields["box2_confirmed"] = change.after_text == "yes"
+        for line in dirty.values():
+            line.full_clean(validate_unique=False, validate_constraints=True)
+        AllocationLine.objects.bulk_update(dirty.values(), ["amount", "specification"])
+        _bump(current, **statement_fields)
+        _record(
+            changes, action=action, acting_user=acting_user, statement=current, filename=filename
+        )
+        _sync(statement, current)
+        return changes
+
+
 def submit_statement(
-    *, statement: Statement, acting_user, expected_version: int | None = None
+    *, statement: Statement, acting_user: User, expected_version: int | None = None
 ) -> StatementFigures:
     """Submit a draft whose figures in the database meet every rule; then it is frozen."""
     with transaction.atomic():
         current = _lock(statement, expected_version)
-        figures = statement_figures(
-            Statement.objects.select_related("grant")
-            .prefetch_related("lines__row")
-            .get(pk=current.pk)
-        )
+        figures = statement_figures(current)
         if figures.errors:
             raise RulesNotMet(figures.errors)
-        now = timezone.now()
         _bump(
-            current, status=Statement.Status.SUBMITTED, submitted_at=now, submitted_by=acting_user
-        )
-        _record_status(
             current,
-            acting_user,
-            AuditEntry.Action.SUBMIT,
-            field=lambda: _("Status"),
-            before=lambda: Statement.Status.DRAFT.label,
-            after=lambda: Statement.Status.SUBMITTED.label,
+            status=Statement.Status.SUBMITTED,
+            submitted_at=timezone.now(),
+            submitted_by=acting_user,
+        )
+        _record(
+            [_status_change(Statement.Status.DRAFT, Statement.Status.SUBMITTED)],
+            action=AuditEvent.Action.SUBMIT,
+            acting_user=acting_user,
+            statement=current,
         )
         _sync(statement, current)
         return figures
 
 
-def _record_status(
-    current: Statement, acting_user, action: str, *, field, before, after, note=lambda: ""
-) -> None:
-    """The audit entry of a status change. The texts are callables, evaluated in the audit
-    trail's language (Danish), whatever language the acting user reads."""
-    with _audit_language():
-        AuditEntry.objects.create(
-            statement=current,
-            grant=current.grant,
-            actor=acting_user,
-            action=action,
-            field=field(),
-            before=before(),
-            after=after(),
-            note=note(),
-        )
+def _status_change(before: str, after: str, *, accounts: bool = False) -> AuditChange:
+    field_name = AuditChange.Field.ACCOUNTS_STATUS if accounts else AuditChange.Field.STATUS
+    return AuditChange(field=field_name, before_text=before, after_text=after)
 
 
-def reopen_statement(*, statement: Statement, acting_user, reason: str) -> None:
+def reopen_statement(*, statement: Statement, acting_user: User, reason: str) -> None:
     """Make a submitted statement a draft again (administrators; DESIGN.md rule 3)."""
-    reason = (reason or "").strip()
+    reason = clean_text(reason)
     if not reason:
         raise ReasonRequired
     with transaction.atomic():
-        current = Statement.objects.select_for_update().get(pk=statement.pk)
+        current = Statement.objects.select_for_update().select_related("grant").get(pk=statement.pk)
         if current.status != Statement.Status.SUBMITTED:
             raise NotSubmitted
         if current.accounts_status != Statement.AccountsStatus.NONE:
             raise AccountsStarted
         _bump(current, status=Statement.Status.DRAFT, submitted_at=None, submitted_by=None)
-        _record_status(
-            current,
-            acting_user,
-            AuditEntry.Action.REOPEN,
-            field=lambda: _("Status"),
-            before=lambda: Statement.Status.SUBMITTED.label,
-            after=lambda: Statement.Status.DRAFT.label,
-            note=lambda: reason,
+        _record(
+            [_status_change(Statement.Status.SUBMITTED, Statement.Status.DRAFT)],
+            action=AuditEvent.Action.REOPEN,
+            acting_user=acting_user,
+            statement=current,
+            reason=reason,
         )
         _sync(statement, current)
 
 
 def register_grant(
-    *, municipality: Municipality, grant_year: GrantYear, amount: int, acting_user
+    *, municipality: Municipality, grant_year: GrantYear, amount: int, acting_user: User
 ) -> Statement:
     """Register a grant and create its draft statement with one empty line per form row."""
-    with transaction.atomic():
-        if Grant.objects.filter(municipality=municipality, grant_year=grant_year).exists():
-            raise GrantExists
-        grant = Grant(municipality=municipality, grant_year=grant_year, amount=amount)
-        grant.full_clean()
-        grant.save()
-        statement = Statement.objects.create(grant=grant)
-        AllocationLine.objects.bulk_create(
-            AllocationLine(statement=statement, row=row) for row in grant_year.rows.all()
-        )
-        bump_on_commit()
-        with _audit_language():
-            AuditEntry.objects.create(
-                statement=statement,
-                grant=grant,
-                actor=acting_user,
-                action=AuditEntry.Action.CREATE,
-                field=_("Tilskud"),
-                before="",
-                after=format_kroner(amount),
+    grant = Grant(municipality=municipality, grant_year=grant_year, amount=amount)
+    grant.full_clean(validate_unique=False)
+    try:
+        with transaction.atomic():
+            if Grant.objects.filter(municipality=municipality, grant_year=grant_year).exists():
+                raise GrantExists
+            grant.save()
+            statement = Statement.objects.create(grant=grant)
+            AllocationLine.objects.bulk_create(
+                AllocationLine(statement=statement, row=row) for row in grant_year.rows.all()
             )
-        return statement
+            bump_on_commit()
+            _record(
+                [AuditChange(field=AuditChange.Field.GRANT, after_amount=amount)],
+                action=AuditEvent.Action.CREATE,
+                acting_user=acting_user,
+                statement=statement,
+            )
+            return statement
+    except IntegrityError:
+        # Two requests registered the same grant at once: the unique constraint refused one.
+        if Grant.objects.filter(municipality=municipality, grant_year=grant_year).exists():
+            raise GrantExists from None
+        raise
 
 
 def last_year_split(
@@ -411,6 +465,9 @@ def last_year_split(
     return values
 
 
+# --- Initiatives --------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class YearAmounts:
     """An initiative's figures for one year: budgeted and actually spent, each optional
@@ -425,83 +482,131 @@ class YearAmounts:
         return self.amount is not None or self.actual is not None
 
 
-def _year_text(amount: int | None, onward: bool = False) -> str:
-    if amount is None:
-        return _("ukendt")
-    text = format_kroner(amount) + " kr."
-    return text + " " + _("og fremover") if onward else text
+INITIATIVE_FIELDS = {
+    "title": AuditChange.Field.TITLE,
+    "description": AuditChange.Field.DESCRIPTION,
+    "effect": AuditChange.Field.EFFECT,
+    "focus_area": AuditChange.Field.FOCUS_AREA,
+    "programme": AuditChange.Field.PROGRAMME,
+}
+
+
+def _initiative_value(initiative: Initiative | None, name: str) -> str:
+    """A field's stable value: text as written, a focus area or programme by its slug."""
+    if initiative is None:
+        return ""
+    value = getattr(initiative, name)
+    if name in ("focus_area", "programme"):
+        return value.slug if value is not None else ""
+    return value or ""
+
+
+def initiative_changes(
+    before: Initiative | None,
+    after: Initiative,
+    old_amounts: dict[int, YearAmounts],
+    new_amounts: dict[int, YearAmounts],
+) -> list[AuditChange]:
+    """What saving `after` (and `new_amounts`, years not named left alone) changes."""
+    changes = []
+    for name, code in INITIATIVE_FIELDS.items():
+        old, new = _initiative_value(before, name), _initiative_value(after, name)
+        if old != new:
+            changes.append(AuditChange(field=code, before_text=old, after_text=new))
+    for year, wanted in sorted(new_amounts.items()):
+        old = old_amounts.get(year, YearAmounts())
+        if (old.amount, old.onward) != (wanted.amount, wanted.onward):
+            changes.append(
+                AuditChange(
+                    field=AuditChange.Field.BUDGET,
+                    year=year,
+                    before_amount=old.amount,
+                    after_amount=wanted.amount,
+                    before_text=AuditChange.ONWARD if old.onward else "",
+                    after_text=AuditChange.ONWARD if wanted.onward else "",
+                )
+            )
+        if old.actual != wanted.actual:
+            changes.append(
+                AuditChange(
+                    field=AuditChange.Field.SPENT,
+                    year=year,
+                    before_amount=old.actual,
+                    after_amount=wanted.actual,
+                )
+            )
+    return changes
+
+
+class InitiativeKeyTaken(StatementError):
+    def __init__(self) -> None:
+        super().__init__(_("En anden indsats blev oprettet med samme navn netop nu. Prøv igen."))
+
+
+def _new_initiative_key(initiative: Initiative) -> str:
+    base = slugify(f"{initiative.municipality.name}-{initiative.title}")[:100] or "indsats"
+    taken = set(Initiative.objects.filter(key__startswith=base).values_list("key", flat=True))
+    key, n = base, 1
+    while key in taken:
+        n += 1
+        key = f"{base}-{n}"
+    return key
 
 
 def save_initiative(
-    *, initiative, amounts: dict[int, YearAmounts], acting_user
-) -> list[AuditEntry]:
+    *, initiative: Initiative, amounts: dict[int, YearAmounts], acting_user: User
+) -> list[AuditChange]:
     """Create or update an initiative and its figures per year, recording every change.
-    A year whose figures are all unknown has no row; years not named are left as they are."""
+    A year whose figures are all unknown has no row; years not named are left as they are.
+    A new initiative gets a key from its municipality and title; should another request take
+    that key at the same moment, the next free one is tried."""
+    if initiative.pk is not None:
+        return _save_initiative(initiative, amounts, acting_user, created=False)
+    for _attempt in range(5):
+        if not initiative.key:
+            initiative.key = _new_initiative_key(initiative)
+        try:
+            return _save_initiative(initiative, amounts, acting_user, created=True)
+        except IntegrityError:
+            initiative.pk, initiative.key = None, ""
+    raise InitiativeKeyTaken
+
+
+def _save_initiative(
+    initiative: Initiative, amounts: dict[int, YearAmounts], acting_user: User, *, created: bool
+) -> list[AuditChange]:
     with transaction.atomic():
-        entries: list[AuditEntry] = []
-        created = initiative.pk is None
         before = None if created else Initiative.objects.select_for_update().get(pk=initiative.pk)
-        initiative.full_clean()
+        initiative.full_clean(validate_unique=not created)  # a taken key: IntegrityError, retried
         initiative.save()
-
-        def record(field_name: str, old: str, new: str) -> None:
-            entries.append(
-                AuditEntry(
-                    initiative=initiative,
-                    actor=acting_user,
-                    action=AuditEntry.Action.CREATE if created else AuditEntry.Action.UPDATE,
-                    field=field_name,
-                    before=old,
-                    after=new,
-                )
+        existing = {a.year: a for a in InitiativeAmount.objects.filter(initiative=initiative)}
+        old_amounts = {y: YearAmounts(a.amount, a.actual, a.onward) for y, a in existing.items()}
+        changes = initiative_changes(before, initiative, old_amounts, amounts)
+        for year, wanted in amounts.items():
+            if old_amounts.get(year, YearAmounts()) == wanted:
+                continue
+            current = existing.get(year)
+            if not wanted.known:
+                if current is not None:
+                    current.delete()
+                continue
+            current = current or InitiativeAmount(initiative=initiative, year=year)
+            current.amount, current.actual, current.onward = (
+                wanted.amount,
+                wanted.actual,
+                wanted.onward,
             )
-
-        with _audit_language():
-            for name in ("title", "description", "effect", "focus_area", "programme"):
-                old = "" if before is None else str(getattr(before, name) or "")
-                new = str(getattr(initiative, name) or "")
-                if old != new:
-                    record(
-                        str(Initiative._meta.get_field(name).verbose_name).capitalize(), old, new
-                    )
-            existing = {a.year: a for a in InitiativeAmount.objects.filter(initiative=initiative)}
-            for year, wanted in sorted(amounts.items()):
-                current = existing.get(year)
-                old = (
-                    YearAmounts(current.amount, current.actual, current.onward)
-                    if current
-                    else YearAmounts()
-                )
-                if old == wanted:
-                    continue
-                if (old.amount, old.onward) != (wanted.amount, wanted.onward):
-                    record(
-                        _("Budget %(year)s") % {"year": year},
-                        _year_text(old.amount, old.onward),
-                        _year_text(wanted.amount, wanted.onward),
-                    )
-                if old.actual != wanted.actual:
-                    record(
-                        _("Faktisk forbrug %(year)s") % {"year": year},
-                        _year_text(old.actual),
-                        _year_text(wanted.actual),
-                    )
-                if not wanted.known:
-                    if current is not None:
-                        current.delete()
-                    continue
-                current = current or InitiativeAmount(initiative=initiative, year=year)
-                current.amount, current.actual, current.onward = (
-                    wanted.amount,
-                    wanted.actual,
-                    wanted.onward,
-                )
-                current.full_clean()
-                current.save()
-        AuditEntry.objects.bulk_create(entries)
-        if entries:
+            current.full_clean()
+            current.save()
+        if changes:
+            _record(
+                changes,
+                action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE,
+                acting_user=acting_user,
+                initiative=initiative,
+            )
             bump_on_commit()
-        return entries
+        return changes
 
 
 # --- The accounts (regnskab) -------------------------------------------------------------------
@@ -511,62 +616,43 @@ def save_accounts(
     *,
     statement: Statement,
     actuals: dict[int, int | None],
-    acting_user,
+    acting_user: User | None,
     expected_version: int | None,
-    action: str = AuditEntry.Action.UPDATE,
-    note: str = "",
-) -> list[AuditEntry]:
+    action: str = AuditEvent.Action.ACCOUNTS_UPDATE,
+    filename: str = "",
+) -> list[AuditChange]:
     """Save the accounts' actual amounts per form row (a draft, in any balance)."""
     with transaction.atomic():
         current = _lock(statement, expected_version, part="accounts")
-        lines = {
-            line.row_id: line
-            for line in AllocationLine.objects.select_related("row").filter(statement=current)
-        }
-        with _audit_language():
-            entries, changed = [], []
-            for row_id, actual in sorted(actuals.items()):
-                line = lines.get(row_id)
-                if line is None:
-                    raise StatementError(_("Rækken hører ikke til dette års skema."))
-                if actual == line.actual:
-                    continue
-                entries.append(
-                    AuditEntry(
-                        statement=current,
-                        grant=current.grant,
-                        actor=acting_user,
-                        action=action,
-                        field=accounts_row_label(line.row),
-                        before=_amount_text(line.actual),
-                        after=_amount_text(actual),
-                        note=note,
-                    )
-                )
-                line.actual = actual
-                line.full_clean(validate_unique=False, validate_constraints=True)
-                changed.append(line)
-        if not entries:
+        lines = {line.row_id: line for line in current.lines.all()}
+        if set(actuals) - set(lines):
+            raise StatementError(_("Rækken hører ikke til dette års skema."))
+        changes = accounts_changes(current, actuals)
+        if not changes:
             return []
-        AllocationLine.objects.bulk_update(changed, ["actual"])
+        for change in changes:
+            line = lines[change.row.pk]
+            line.actual = change.after_amount
+            line.full_clean(validate_unique=False, validate_constraints=True)
+        AllocationLine.objects.bulk_update([lines[c.row.pk] for c in changes], ["actual"])
         fields = {}
         if current.accounts_status == Statement.AccountsStatus.NONE:
             fields["accounts_status"] = Statement.AccountsStatus.DRAFT
         _bump(current, **fields)
-        AuditEntry.objects.bulk_create(entries)
+        _record(
+            changes, action=action, acting_user=acting_user, statement=current, filename=filename
+        )
         _sync(statement, current)
-        return entries
+        return changes
 
 
-def approve_accounts(*, statement: Statement, acting_user, expected_version: int | None = None):
+def approve_accounts(
+    *, statement: Statement, acting_user: User, expected_version: int | None = None
+) -> AccountsFigures:
     """Approve (freeze) accounts whose figures in the database meet the accounts rules."""
     with transaction.atomic():
         current = _lock(statement, expected_version, part="accounts")
-        figures = accounts_figures(
-            Statement.objects.select_related("grant")
-            .prefetch_related("lines__row")
-            .get(pk=current.pk)
-        )
+        figures = accounts_figures(current)
         if figures.errors:
             raise AccountsRulesNotMet(figures.errors)
         before_status = current.accounts_status
@@ -576,30 +662,26 @@ def approve_accounts(*, statement: Statement, acting_user, expected_version: int
             accounts_approved_at=timezone.now(),
             accounts_approved_by=acting_user,
         )
-        _record_status(
-            current,
-            acting_user,
-            AuditEntry.Action.SUBMIT,
-            field=lambda: _("Regnskabets status"),
-            before=lambda: Statement.AccountsStatus(before_status).label,
-            after=lambda: Statement.AccountsStatus.APPROVED.label,
-            note=lambda: (
-                _("Uforbrugt: %(amount)s kr.") % {"amount": format_kroner(figures.unspent)}
-                if figures.unspent >= 0
-                else _("Overforbrug: %(amount)s kr.") % {"amount": format_kroner(-figures.unspent)}
-            ),
+        _record(
+            [
+                _status_change(before_status, Statement.AccountsStatus.APPROVED, accounts=True),
+                AuditChange(field=AuditChange.Field.UNSPENT, after_amount=figures.unspent),
+            ],
+            action=AuditEvent.Action.ACCOUNTS_APPROVE,
+            acting_user=acting_user,
+            statement=current,
         )
         _sync(statement, current)
         return figures
 
 
-def reopen_accounts(*, statement: Statement, acting_user, reason: str) -> None:
+def reopen_accounts(*, statement: Statement, acting_user: User, reason: str) -> None:
     """Make approved accounts a draft again (administrators), with the reason recorded."""
-    reason = (reason or "").strip()
+    reason = clean_text(reason)
     if not reason:
         raise ReasonRequired
     with transaction.atomic():
-        current = Statement.objects.select_for_update().get(pk=statement.pk)
+        current = Statement.objects.select_for_update().select_related("grant").get(pk=statement.pk)
         if current.accounts_status != Statement.AccountsStatus.APPROVED:
             raise AccountsNotApproved
         _bump(
@@ -608,16 +690,21 @@ def reopen_accounts(*, statement: Statement, acting_user, reason: str) -> None:
             accounts_approved_at=None,
             accounts_approved_by=None,
         )
-        _record_status(
-            current,
-            acting_user,
-            AuditEntry.Action.REOPEN,
-            field=lambda: _("Regnskabets status"),
-            before=lambda: Statement.AccountsStatus.APPROVED.label,
-            after=lambda: Statement.AccountsStatus.DRAFT.label,
-            note=lambda: reason,
+        _record(
+            [
+                _status_change(
+                    Statement.AccountsStatus.APPROVED, Statement.AccountsStatus.DRAFT, accounts=True
+                )
+            ],
+            action=AuditEvent.Action.ACCOUNTS_REOPEN,
+            acting_user=acting_user,
+            statement=current,
+            reason=reason,
         )
         _sync(statement, current)
+
+
+# --- Importing a workbook -----------------------------------------------------------------------
 
 
 class ImportInvalid(StatementError):
@@ -628,7 +715,7 @@ class ImportInvalid(StatementError):
         super().__init__(" ".join(errors))
 
 
-def check_import(*, statement: Statement, parsed) -> list[tuple[str, str, str]]:
+def check_import(*, statement: Statement, parsed: "ParsedStatement") -> list[AuditChange]:
     """What importing `parsed` (grants.imports) into `statement` would change, or the reason it
     may not: another municipality or year, cell errors, a frozen part. Writes nothing.
 
@@ -660,103 +747,48 @@ def check_import(*, statement: Statement, parsed) -> list[tuple[str, str, str]]:
             raise StatementError(
                 _("Arket 'Regnskab' kan først indlæses, når redegørelsen er indsendt.")
             )
-        return describe_changes(statement, parsed.values)
+        return statement_changes(statement, parsed.values)
     if parsed.actuals is None:  # a submitted form takes no import; only its accounts do
         raise StatementFrozen
-    changed = describe_changes(statement, parsed.values)
+    changed = statement_changes(statement, parsed.values)
     if changed:
         raise StatementError(
             _(
                 "Redegørelsen er indsendt, så arket 'Redegørelse' må ikke ændres "
                 "(%(fields)s). Kun arket 'Regnskab' kan indlæses."
             )
-            % {"fields": ", ".join(field for field, _b, _a in changed[:5])}
+            % {"fields": ", ".join(change.label for change in changed[:5])}
         )
     if statement.accounts_approved:
         raise AccountsFrozen
-    return describe_accounts_changes(statement, parsed.actuals)
+    return accounts_changes(statement, parsed.actuals)
 
 
 def import_statement(
-    *, statement: Statement, parsed, acting_user, filename: str, expected_version: int | None
-) -> list[AuditEntry]:
+    *,
+    statement: Statement,
+    parsed: "ParsedStatement",
+    acting_user: User | None,
+    filename: str,
+    expected_version: int | None,
+) -> list[AuditChange]:
     """Apply a parsed workbook as checked by check_import, recorded as an import of `filename`.
     An import never submits or approves."""
     check_import(statement=statement, parsed=parsed)
-    with _audit_language():
-        note = _("Fil: %(name)s") % {"name": filename}
     if statement.status == Statement.Status.DRAFT:
         return save_statement(
             statement=statement,
             values=parsed.values,
             acting_user=acting_user,
             expected_version=expected_version,
-            action=AuditEntry.Action.IMPORT,
-            note=note,
+            action=AuditEvent.Action.IMPORT,
+            filename=filename,
         )
     return save_accounts(
         statement=statement,
         actuals=parsed.actuals,
         acting_user=acting_user,
         expected_version=expected_version,
-        action=AuditEntry.Action.IMPORT,
-        note=note,
+        action=AuditEvent.Action.IMPORT,
+        filename=filename,
     )
-
-
-def describe_changes(statement, values: StatementValues) -> list[tuple[str, str, str]]:
-    """What applying `values` would change: (field, before, after) in the form's order."""
-    changes: list[tuple[str, str, str]] = []
-    if values.grant is not None and values.grant != statement.grant.amount:
-        changes.append(
-            (_("Tilskud"), format_kroner(statement.grant.amount), format_kroner(values.grant))
-        )
-    for line in statement.lines.all():
-        if line.row_id in values.amounts and values.amounts[line.row_id] != line.amount:
-            changes.append(
-                (
-                    row_label(line.row),
-                    format_kroner(line.amount, empty="–"),
-                    format_kroner(values.amounts[line.row_id], empty="–"),
-                )
-            )
-        spec = values.specifications.get(line.row_id)
-        if spec is not None and spec != line.specification:
-            changes.append(
-                (
-                    _("%(row)s: specifikation") % {"row": row_label(line.row)},
-                    line.specification,
-                    spec,
-                )
-            )
-    if values.box1 is not None and values.box1 != statement.box1:
-        changes.append((_("Boks 1"), statement.box1, values.box1))
-    if values.box2_confirmed is not None and values.box2_confirmed != statement.box2_confirmed:
-        yes, no = _("Ja"), _("Nej")
-        changes.append(
-            (
-                _("Boks 2"),
-                yes if statement.box2_confirmed else no,
-                yes if values.box2_confirmed else no,
-            )
-        )
-    return changes
-
-
-def describe_accounts_changes(
-    statement, actuals: dict[int, int | None] | None
-) -> list[tuple[str, str, str]]:
-    """What applying the "Regnskab" sheet's actual amounts would change."""
-    changes: list[tuple[str, str, str]] = []
-    if actuals is None:
-        return changes
-    for line in statement.lines.all():
-        if line.row_id in actuals and actuals[line.row_id] != line.actual:
-            changes.append(
-                (
-                    accounts_row_label(line.row),
-                    format_kroner(line.actual, empty="–"),
-                    format_kroner(actuals[line.row_id], empty="–"),
-                )
-            )
-    return changes

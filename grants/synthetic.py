@@ -13,7 +13,8 @@ from django.utils import timezone
 from grants.cache import bump_on_commit
 from grants.models import (
     AllocationLine,
-    AuditEntry,
+    AuditChange,
+    AuditEvent,
     FocusArea,
     FormRow,
     Grant,
@@ -25,7 +26,6 @@ from grants.models import (
     SourceDocument,
     Statement,
 )
-from grants.money import format_kroner
 
 SEED = 20161
 SYNTHETIC_BOX1 = (
@@ -147,35 +147,28 @@ def create_synthetic(scale: int = 1) -> dict[str, int]:
                 lines.append(
                     AllocationLine(statement=s, row=row, amount=amount, specification=spec)
                 )
-        audit += [
-            AuditEntry(
-                statement=s,
-                grant=s.grant,
-                action=AuditEntry.Action.CREATE,
-                field="Tilskud",
-                after=format_kroner(s.grant.amount),
-                note="syntetisk",
-            ),
-            AuditEntry(
-                statement=s,
-                grant=s.grant,
-                action=AuditEntry.Action.UPDATE,
-                field="Boks 1",
-                after=SYNTHETIC_BOX1,
-                note="syntetisk",
-            ),
-            AuditEntry(
-                statement=s,
-                grant=s.grant,
-                action=AuditEntry.Action.SUBMIT,
-                field="Status",
-                before="Kladde",
-                after="Indsendt",
-                note="syntetisk",
-            ),
-        ]
+        audit.append(
+            (
+                AuditEvent(
+                    statement=s, grant=s.grant, action=AuditEvent.Action.SEED, source=source
+                ),
+                [
+                    AuditChange(field=AuditChange.Field.GRANT, after_amount=s.grant.amount),
+                    AuditChange(field=AuditChange.Field.BOX1, after_text=SYNTHETIC_BOX1),
+                    AuditChange(
+                        field=AuditChange.Field.STATUS, before_text="draft", after_text="submitted"
+                    ),
+                ],
+            )
+        )
     AllocationLine.objects.bulk_create(lines, batch_size=5000)
-    AuditEntry.objects.bulk_create(audit, batch_size=5000)
+    AuditEvent.objects.bulk_create([event for event, _changes in audit], batch_size=5000)
+    for event, changes in audit:
+        for change in changes:
+            change.event = event
+    AuditChange.objects.bulk_create(
+        [change for _event, changes in audit for change in changes], batch_size=5000
+    )
     counts["statements"] = len(statements)
 
     initiatives = []

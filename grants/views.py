@@ -4,11 +4,11 @@ from django.contrib.auth.decorators import login_not_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import connection
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.text import slugify
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -31,7 +31,8 @@ from grants.imports import (
     parse_statement_workbook,
 )
 from grants.models import (
-    AuditEntry,
+    AuditChange,
+    AuditEvent,
     GrantYear,
     Initiative,
     Municipality,
@@ -47,13 +48,14 @@ from grants.permissions import (
     membership,
     statement_queryset,
 )
-from grants.rules import Issue, accounts_figures, accounts_row_label, statement_figures
+from grants.rules import Issue, accounts_figures, statement_figures
 from grants.services import (
     AccountsFrozen,
     AccountsNotApproved,
     AccountsRulesNotMet,
     AccountsStarted,
     GrantExists,
+    InitiativeKeyTaken,
     NotSubmitted,
     RulesNotMet,
     StaleVersion,
@@ -67,7 +69,6 @@ from grants.services import (
     register_grant,
     reopen_accounts,
     reopen_statement,
-    row_label,
     save_accounts,
     save_initiative,
     save_statement,
@@ -238,16 +239,15 @@ def _render_conflict(request, form, current: Statement, *, accounts: bool = Fals
     """A save based on an old version (of the statement or of its accounts): show what the
     other person saved beside the user's own values, overwrite nothing, and offer both ways on."""
     saved = statement_queryset().get(pk=current.pk)
-    prefix, label = ("actual", accounts_row_label) if accounts else ("amount", row_label)
+    prefix = "actual" if accounts else "amount"
     rows = []
     for line in saved.lines.all():
         mine = (form.data.get(f"{prefix}-{line.row_id}") or "").strip()
         theirs = format_kroner(line.actual if accounts else line.amount)
-        rows.append(
-            {"label": label(line.row), "theirs": theirs, "mine": mine, "differs": mine != theirs}
-        )
+        label = line.row.accounts_label if accounts else line.row.qualified_label
+        rows.append({"label": label, "theirs": theirs, "mine": mine, "differs": mine != theirs})
     other = (
-        AuditEntry.objects.filter(statement=saved)
+        AuditEvent.objects.filter(statement=saved)
         .select_related("actor")
         .order_by("-at", "-id")
         .first()
@@ -371,9 +371,13 @@ def statement_reopen(request: HttpRequest, code: str, year: int) -> HttpResponse
 
 def statement_history(request: HttpRequest, code: str, year: int) -> HttpResponse:
     statement = get_statement_for_user(request.user, code, year)
-    entries = AuditEntry.objects.filter(statement=statement).select_related("actor")
+    events = (
+        AuditEvent.objects.filter(statement=statement)
+        .select_related("actor", "source")
+        .prefetch_related(Prefetch("changes", AuditChange.objects.select_related("row")))
+    )
     return render(
-        request, "grants/statement_history.html", {"statement": statement, "entries": entries}
+        request, "grants/statement_history.html", {"statement": statement, "events": events}
     )
 
 
@@ -423,25 +427,19 @@ def initiative_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse
         initiative = form.instance
         if pk is None:
             initiative.municipality = own or form.cleaned_data["municipality"]
-            initiative.key = _new_initiative_key(initiative)
-        save_initiative(initiative=initiative, amounts=form.amounts(), acting_user=request.user)
-        messages.success(request, _("Indsatsen er gemt."))
-        return redirect("committee:initiative", pk=initiative.pk)
+        try:
+            save_initiative(initiative=initiative, amounts=form.amounts(), acting_user=request.user)
+        except InitiativeKeyTaken as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Indsatsen er gemt."))
+            return redirect("committee:initiative", pk=initiative.pk)
     return render(
         request,
         "grants/initiative_form.html",
         {"form": form, "initiative": initiative},
         status=400 if form.errors else 200,
     )
-
-
-def _new_initiative_key(initiative: Initiative) -> str:
-    base = slugify(f"{initiative.municipality.name}-{initiative.title}")[:100] or "indsats"
-    key, n = base, 1
-    while Initiative.objects.filter(key=key).exists():
-        n += 1
-        key = f"{base}-{n}"
-    return key
 
 
 # --- Spreadsheets in ---------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from budgets.seed import load_seed
-from grants.models import Membership, Municipality, Statement
+from grants.models import AuditChange, AuditEvent, Membership, Municipality, Statement
 from grants.permissions import statement_queryset
 
 # Playwright's sync API leaves an asyncio loop marked running in the test process; Django would
@@ -83,6 +83,22 @@ def reader(seed):
 @pytest.fixture
 def administrator(seed):
     return make_user("admin", superuser=True)
+
+
+def recorded(**event_filters) -> list[tuple[str, str, str]]:
+    """The audit trail's changes as the history shows them, oldest first: (label, before, after).
+    Filters apply to the event, e.g. recorded(statement=s, action="import")."""
+    changes = AuditChange.objects.filter(
+        **{f"event__{name}": value for name, value in event_filters.items()}
+    ).select_related("row")
+    return [
+        (c.label, c.before_display, c.after_display) for c in changes.order_by("event_id", "id")
+    ]
+
+
+def audit_size() -> tuple[int, int]:
+    """How many events and changes the trail holds (a refused request adds none)."""
+    return AuditEvent.objects.count(), AuditChange.objects.count()
 
 
 def get_statement(code: str, year: int) -> Statement:

@@ -15,7 +15,7 @@ import psycopg2
 import pytest
 from django.db import connection
 
-from grants.models import AllocationLine, AuditEntry, Statement
+from grants.models import AllocationLine, AuditChange, Statement
 from grants.synthetic import create_synthetic
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -139,7 +139,7 @@ def test_a_pg_dump_restored_into_a_fresh_database_holds_every_statement(seed, tm
         amount=None, actual=123_456_789_012, specification="Specifikation med ' og \""
     )
     source = source_statements()
-    audit_count = AuditEntry.objects.count()
+    audit_count = AuditChange.objects.count()
     assert len(source) > 300
 
     settings_dict = connection.settings_dict
@@ -173,7 +173,7 @@ def test_a_pg_dump_restored_into_a_fresh_database_holds_every_statement(seed, tm
         try:
             got = restored_statements(restored)
             with restored.cursor() as cur:
-                cur.execute("SELECT count(*) FROM grants_auditentry")
+                cur.execute("SELECT count(*) FROM grants_auditchange")
                 restored_audit = cur.fetchone()[0]
         finally:
             restored.close()

@@ -5,7 +5,8 @@ from django.test import Client
 
 from grants.models import (
     AllocationLine,
-    AuditEntry,
+    AuditChange,
+    AuditEvent,
     Grant,
     Initiative,
     InitiativeAmount,
@@ -18,7 +19,15 @@ from tests.grants.test_edit import post_data
 def everything():
     return [
         sorted(map(str, model.objects.values_list()))
-        for model in (Statement, AllocationLine, Grant, AuditEntry, Initiative, InitiativeAmount)
+        for model in (
+            Statement,
+            AllocationLine,
+            Grant,
+            AuditEvent,
+            AuditChange,
+            Initiative,
+            InitiativeAmount,
+        )
     ]
 
 
@@ -180,10 +189,10 @@ def test_admin_site_refuses_writes_to_statements(client, users):
         403,
         404,
     )
-    audit = AuditEntry.objects.first()
-    assert client.post(f"/admin/grants/auditentry/{audit.pk}/change/", {}).status_code == 403
+    audit = AuditEvent.objects.first()
+    assert client.post(f"/admin/grants/auditevent/{audit.pk}/change/", {}).status_code == 403
     assert (
-        client.post(f"/admin/grants/auditentry/{audit.pk}/delete/", {"post": "yes"}).status_code
+        client.post(f"/admin/grants/auditevent/{audit.pk}/delete/", {"post": "yes"}).status_code
         == 403
     )
     assert everything() == before

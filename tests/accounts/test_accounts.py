@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from grants.exports import statement_workbook
 from grants.imports import parse_statement_workbook
-from grants.models import AllocationLine, AuditEntry, Statement
+from grants.models import AllocationLine, AuditChange, AuditEvent, Statement
 from grants.rules import AccountsRow, accounts_figures, compute_accounts, statement_figures
 from grants.services import (
     AccountsFrozen,
@@ -60,7 +60,8 @@ def actuals(statement, t2_delta=0):
 
 def snapshot():
     return [
-        sorted(map(str, m.objects.values_list())) for m in (Statement, AllocationLine, AuditEntry)
+        sorted(map(str, m.objects.values_list()))
+        for m in (Statement, AllocationLine, AuditEvent, AuditChange)
     ]
 
 
@@ -111,12 +112,13 @@ def test_save_approve_and_reopen_accounts(lyngby, administrator):
         statement=s, actuals=actuals(s), acting_user=lyngby, expected_version=s.version
     )
     assert s.accounts_status == "draft" and len(entries) == 12
-    assert entries[0].field.startswith("Regnskab, Tabel 1 – ")
+    assert entries[0].label.startswith("Regnskab, Tabel 1 – ")
     figures = approve_accounts(statement=s, acting_user=lyngby, expected_version=s.version)
     assert figures.unspent == 45_000 and figures.actual_total == 11_235_000
     s.refresh_from_db()
     assert s.accounts_approved and s.accounts_approved_by == lyngby
-    assert AuditEntry.objects.filter(statement=s, note="Uforbrugt: 45.000 kr.").exists()
+    approval = AuditEvent.objects.get(statement=s, action="accounts_approve")  # its own action
+    assert approval.changes.get(field="unspent").after_amount == 45_000
     before = snapshot()
     with pytest.raises(AccountsFrozen):
         save_accounts(statement=s, actuals={}, acting_user=lyngby, expected_version=s.version)
@@ -257,7 +259,7 @@ def test_regnskab_sheet_round_trip_and_libreoffice(lyngby, tmp_path):
         filename="regnskab.xlsx",
         expected_version=s.version,
     )
-    assert sorted((e.field, e.before, e.after) for e in entries) == [
+    assert sorted((e.label, e.before_display, e.after_display) for e in entries) == [
         ("Regnskab, Tabel 1 – Livskvalitet", "8.850.000", "8.800.000"),
         ("Regnskab, Tabel 1 – Selvbestemmelse", "515.000", "565.000"),
     ]

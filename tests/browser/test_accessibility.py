@@ -62,5 +62,6 @@ def test_statement_page(page, live_server, reader, code, year):
 def test_history_page(page, live_server, reader):
     login(page, live_server, "udvalg", "pw-udvalg")
     page.goto(f"{live_server.url}/statements/173/2018/history/")
-    expect(page.get_by_role("table", name="Alle ændringer, nyeste først")).to_be_visible()
+    expect(page.get_by_role("heading", name="Indlæst fra kildedokument")).to_be_visible()
+    expect(page.get_by_role("table", name="Ændrede felter")).to_be_visible()
     assert_no_serious_violations(page, "the history page")

@@ -6,7 +6,7 @@ import threading
 import pytest
 from django.db import connection
 
-from grants.models import AuditEntry, Statement
+from grants.models import AuditChange, AuditEvent, Statement
 from grants.services import (
     StaleVersion,
     StatementFrozen,
@@ -62,7 +62,7 @@ def test_twenty_simultaneous_submits_give_exactly_one_submission(ishoj):
     results = run_together(20, submit)
     assert results.count("submitted") == 1, results
     assert all(r in ("StatementFrozen", "StaleVersion") for r in results if r != "submitted")
-    assert AuditEntry.objects.filter(statement=s, action="submit").count() == 1
+    assert AuditEvent.objects.filter(statement=s, action="submit").count() == 1
     assert Statement.objects.get(pk=s.pk).version == version + 1
 
 
@@ -83,4 +83,4 @@ def test_two_simultaneous_saves_from_one_version_keep_exactly_one(ishoj):
     assert len(saved) == 1 and results.count("StaleVersion") == 1, results
     fresh = Statement.objects.get(pk=s.pk)
     assert fresh.box1 == saved[0].replace("saved", "tekst") and fresh.version == 2
-    assert AuditEntry.objects.filter(statement=s, field="Boks 1").count() == 1
+    assert AuditChange.objects.filter(event__statement=s, field="box1").count() == 1

@@ -1,4 +1,5 @@
-from grants.models import AuditEntry, Initiative
+from grants.models import AuditEvent, Initiative
+from tests.conftest import recorded
 
 
 def test_finance_staff_add_an_initiative_with_optional_amounts(client, ishoj):
@@ -22,8 +23,10 @@ def test_finance_staff_add_an_initiative_with_optional_amounts(client, ishoj):
     assert [(a.year, a.amount, a.onward) for a in initiative.amounts.all()] == [
         (2018, 120_000, True)
     ]  # 2019 left empty: unknown, not 0
-    fields = set(AuditEntry.objects.filter(initiative=initiative).values_list("field", flat=True))
-    assert {"Titel", "Beskrivelse", "Budget 2018"} <= fields
+    changes = recorded(initiative=initiative)
+    assert {"Titel", "Beskrivelse", "Budget 2018"} <= {label for label, _b, _a in changes}
+    assert ("Budget 2018", "ukendt", "120.000 kr. og fremover") in changes
+    assert AuditEvent.objects.get(initiative=initiative).action == "create"
 
 
 def test_edit_records_before_and_after_and_forgets_an_amount(client, lyngby):
@@ -44,8 +47,8 @@ def test_edit_records_before_and_after_and_forgets_an_amount(client, lyngby):
     )
     assert response.status_code == 302
     assert not evening.amounts.exists()
-    entry = AuditEntry.objects.get(initiative=evening, field="Budget 2019")
-    assert (entry.before, entry.after, entry.actor) == ("4.795.000 kr.", "ukendt", lyngby)
+    assert ("Budget 2019", "4.795.000 kr.", "ukendt") in recorded(initiative=evening)
+    assert AuditEvent.objects.get(initiative=evening).actor == lyngby
 
 
 def test_bad_amount_is_named_and_changes_nothing(client, lyngby):
@@ -65,7 +68,7 @@ def test_bad_amount_is_named_and_changes_nothing(client, lyngby):
     assert "Budget 2019 (kr.): &#x27;4,795 mio&#x27; er ikke et beløb" in response.content.decode()
     evening.refresh_from_db()
     assert (evening.title, list(evening.amounts.values_list("year", "amount"))) == before
-    assert not AuditEntry.objects.filter(initiative=evening).exists()
+    assert not AuditEvent.objects.filter(initiative=evening).exists()
 
 
 def test_actual_spending_per_year_beside_the_budget(client, lyngby):
@@ -87,7 +90,7 @@ def test_actual_spending_per_year_beside_the_budget(client, lyngby):
     assert response.status_code == 302
     figures = {a.year: (a.amount, a.actual) for a in evening.amounts.all()}
     assert figures == {2018: (None, 4_500_000), 2019: (4_795_000, 4_650_000)}
-    entries = {e.field: (e.before, e.after) for e in AuditEntry.objects.filter(initiative=evening)}
+    entries = {label: (before, after) for label, before, after in recorded(initiative=evening)}
     assert entries == {
         "Faktisk forbrug 2019": ("ukendt", "4.650.000 kr."),
         "Faktisk forbrug 2018": ("ukendt", "4.500.000 kr."),

@@ -2,7 +2,8 @@ from budgets.models import BudgetProposal, ProposalAmount
 from budgets.seed import load_seed
 from grants.models import (
     AllocationLine,
-    AuditEntry,
+    AuditChange,
+    AuditEvent,
     FormRow,
     GrantYear,
     Initiative,
@@ -26,7 +27,8 @@ def snapshot():
             InitiativeAmount,
             BudgetProposal,
             ProposalAmount,
-            AuditEntry,
+            AuditEvent,
+            AuditChange,
         )
     }
 

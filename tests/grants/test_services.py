@@ -2,7 +2,7 @@
 
 import pytest
 
-from grants.models import AllocationLine, AuditEntry, Statement
+from grants.models import AllocationLine, AuditChange, AuditEvent, Statement
 from grants.services import (
     ReasonRequired,
     RulesNotMet,
@@ -15,7 +15,7 @@ from grants.services import (
     save_statement,
     submit_statement,
 )
-from tests.conftest import get_statement
+from tests.conftest import audit_size, get_statement, recorded
 
 
 def row_ids(statement: Statement) -> dict[tuple[int, str], int]:
@@ -36,7 +36,7 @@ def ishoj_values(statement, *, t2_shortfall=0, confirm=True) -> StatementValues:
 
 
 def audit_snapshot():
-    return list(AuditEntry.objects.values_list("id", flat=True))
+    return audit_size()
 
 
 def db_snapshot(statement):
@@ -53,11 +53,17 @@ def test_save_draft_records_every_change(ishoj):
         statement=s, values=ishoj_values(s), acting_user=ishoj, expected_version=s.version
     )
     assert s.version == 2
-    fields = sorted(e.field for e in entries)
-    assert "Tabel 1 – Livskvalitet" in fields and "Boks 1" in fields and "Boks 2" in fields
-    livs = next(e for e in entries if e.field == "Tabel 1 – Livskvalitet")
-    assert (livs.before, livs.after, livs.actor) == ("–", "1.152.000", ishoj)
-    assert AuditEntry.objects.filter(statement=s, action="update").count() == len(entries)
+    changes = recorded(statement=s, action="update")
+    labels = [label for label, _b, _a in changes]
+    assert "Tabel 1 – Livskvalitet" in labels and "Boks 1" in labels and "Boks 2" in labels
+    assert ("Tabel 1 – Livskvalitet", "–", "1.152.000") in changes
+    assert ("Boks 2", "Nej", "Ja") in changes
+    assert len(changes) == len(entries)
+    event = AuditEvent.objects.get(statement=s, action="update")  # one event for the save
+    assert event.actor == ishoj
+    # The change names its row by a reference, not by its label, and holds integers.
+    livs = event.changes.get(field="amount", row__code="livskvalitet", row__table=1)
+    assert (livs.before_amount, livs.after_amount) == (None, 1_152_000)
     # Saving the same values again changes nothing and records nothing.
     assert (
         save_statement(
@@ -120,8 +126,13 @@ def test_submit_freezes_and_reopen_needs_a_reason(ishoj, administrator):
     reopen_statement(statement=s, acting_user=administrator, reason="Forkert fordeling")
     s.refresh_from_db()
     assert s.status == Statement.Status.DRAFT and s.submitted_at is None
-    entry = AuditEntry.objects.filter(statement=s).first()
-    assert (entry.action, entry.note, entry.actor) == ("reopen", "Forkert fordeling", administrator)
+    event = AuditEvent.objects.filter(statement=s).first()
+    assert (event.action, event.reason, event.actor) == (
+        "reopen",
+        "Forkert fordeling",
+        administrator,
+    )
+    assert recorded(id=event.pk) == [("Status", "Indsendt", "Kladde")]
 
 
 def test_grant_change_is_audited(ishoj):
@@ -134,8 +145,9 @@ def test_grant_change_is_audited(ishoj):
     )
     s.grant.refresh_from_db()
     assert s.grant.amount == 2_900_000
-    e = AuditEntry.objects.filter(statement=s, field="Tilskud").first()
-    assert (e.before, e.after) == ("2.844.000", "2.900.000")
+    change = AuditChange.objects.get(event__statement=s, field="grant", event__action="update")
+    assert (change.before_amount, change.after_amount) == (2_844_000, 2_900_000)
+    assert recorded(statement=s, action="update") == [("Tilskud", "2.844.000", "2.900.000")]
 
 
 def test_register_grant_creates_a_draft_with_one_line_per_row(ishoj):
@@ -148,7 +160,7 @@ def test_register_grant_creates_a_draft_with_one_line_per_row(ishoj):
         acting_user=ishoj,
     )
     assert s.status == "draft" and s.lines.count() == 12
-    assert s.audit_entries.get().after == "2.900.000"
+    assert recorded(statement=s) == [("Tilskud", "–", "2.900.000")]
 
 
 def test_start_from_last_year_scales_and_keeps_the_sum_exact(ishoj):

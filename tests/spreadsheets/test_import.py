@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from grants.exports import statement_workbook
 from grants.imports import WorkbookRefused, check_workbook_file, parse_statement_workbook
-from grants.models import AllocationLine, AuditEntry, Statement
+from grants.models import AllocationLine, AuditChange, AuditEvent, Statement
 from grants.rules import statement_figures
 from tests.conftest import get_statement
 
@@ -20,7 +20,8 @@ IMPORT = "/statements/183/2016/import/"
 
 def everything():
     return [
-        sorted(map(str, m.objects.values_list())) for m in (Statement, AllocationLine, AuditEntry)
+        sorted(map(str, m.objects.values_list()))
+        for m in (Statement, AllocationLine, AuditEvent, AuditChange)
     ]
 
 
@@ -90,9 +91,8 @@ def test_upload_previews_every_change_and_applies_on_confirmation(client, ishoj)
     s = get_statement("183", 2016)
     assert s.status == Statement.Status.DRAFT  # an import never submits
     assert statement_figures(s).table1.total == 2_844_000
-    entries = AuditEntry.objects.filter(statement=s, action="import")
-    assert entries.count() == 6 and {e.note for e in entries} == {"Fil: ishoj-2016.xlsx"}
-    assert {e.actor for e in entries} == {ishoj}
+    event = AuditEvent.objects.get(statement=s, action="import")
+    assert (event.changes.count(), event.filename, event.actor) == (6, "ishoj-2016.xlsx", ishoj)
     # The same file again: nothing to change.
     response = client.post(IMPORT, {"file": SimpleUploadedFile("ishoj-2016.xlsx", edited(fill))})
     assert "der er intet at ændre" in response.content.decode()

@@ -47,8 +47,9 @@ class Command(BaseCommand):
             changes = check_import(statement=statement, parsed=parsed)
         except StatementError as error:
             raise CommandError(f"{label}: {error}") from None
-        for field, before, after in changes:
-            self.stdout.write(f"  {field}: {before or '–'} -> {after or '–'}")
+        for change in changes:
+            before, after = change.before_display or "–", change.after_display or "–"
+            self.stdout.write(f"  {change.label}: {before} -> {after}")
         if dry_run:
             self.stdout.write(f"{label}: {len(changes)} ændringer (prøvekørsel, intet gemt).")
             return
