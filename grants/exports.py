@@ -14,7 +14,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from grants.models import Municipality, Statement
+from grants.models import GrantYear, Municipality, Statement
 from grants.money import format_kroner
 from grants.permissions import statement_queryset
 from grants.rules import AccountsFigures, StatementFigures, TableFigures, statement_figures
@@ -240,7 +240,7 @@ def _year_statements(grant_year):
     )
 
 
-def year_summary_header(grant_year) -> list[str]:
+def year_summary_header(grant_year: GrantYear) -> list[str]:
     rows = list(grant_year.rows.all())
     header = ["Kommunekode", "Kommune", "Tilskud", "Status"]
     header += [f"Tabel 1 – {r.label}" for r in rows if r.table == 1]
@@ -250,14 +250,16 @@ def year_summary_header(grant_year) -> list[str]:
     return header
 
 
-def year_summary_rows(grant_year, statements=None):
+def year_summary_rows(grant_year: GrantYear, statements: list[Statement] | None = None):
     """The one row generator of a year's summary, for the workbook and the CSV alike: a header,
     one row per municipality (all 98; figures blank where there is no grant), and the national
-    total over the statements. Totals come from grants.rules like everywhere else."""
+    total over the statements. A column is a form row of the year, matched by its code (a row an
+    administrator adds later is blank for the statements made before it, never shifting the
+    columns). Totals come from grants.rules like everywhere else."""
     statements = _year_statements(grant_year) if statements is None else statements
     by_municipality = {s.grant.municipality_id: s for s in statements}
-    rows = list(grant_year.rows.all())
-    width = len(rows) + 2
+    columns = [(r.table, r.code) for r in grant_year.rows.all()]
+    width = len(columns) + 2
     national = [0] * (width + 1)
     yield year_summary_header(grant_year)
     for municipality in Municipality.objects.order_by("code"):
@@ -266,8 +268,9 @@ def year_summary_rows(grant_year, statements=None):
             yield [municipality.code, municipality.name, None, "Ikke påbegyndt"] + [None] * width
             continue
         figures = statement_figures(statement)
-        cells = [f.amount for f in figures.table1.rows] + [figures.table1.total]
-        cells += [f.amount for f in figures.table2.rows] + [figures.table2.total]
+        amounts = {(f.row.table, f.row.code): f.amount for t in figures.tables for f in t.rows}
+        cells = [amounts.get(c) for c in columns if c[0] == 1] + [figures.table1.total]
+        cells += [amounts.get(c) for c in columns if c[0] == 2] + [figures.table2.total]
         national[0] += figures.grant
         for i, value in enumerate(cells, start=1):
             national[i] += value or 0

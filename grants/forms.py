@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from grants.models import FormRow, GrantYear, Initiative, Municipality, Statement
+from grants.models import FormRow, GrantYear, Initiative, Municipality, Programme, Statement
 from grants.money import AmountFormField, format_kroner
 from grants.rules import (
     AccountsFigures,
@@ -138,12 +138,12 @@ class InitiativeForm(forms.ModelForm):
             "effect": forms.Textarea(attrs={"rows": 3}),
         }
 
-    AMOUNT_YEARS = range(2014, 2024)
-
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         known = {a.year: a for a in self.instance.amounts.all()} if self.instance.pk else {}
-        for year in self.AMOUNT_YEARS:
+        # The years an amount may belong to: every programme's years, and any year already known.
+        self.years = sorted(set(Programme.all_years()) | set(known))
+        for year in self.years:
             known_year = known.get(year)
             self.fields[f"amount-{year}"] = AmountFormField(
                 label=_("Budget %(year)s (kr.)") % {"year": year},
@@ -164,7 +164,7 @@ class InitiativeForm(forms.ModelForm):
     def amount_rows(self):
         return [
             (year, self[f"amount-{year}"], self[f"actual-{year}"], self[f"onward-{year}"])
-            for year in self.AMOUNT_YEARS
+            for year in self.years
         ]
 
     def amounts(self) -> dict[int, YearAmounts]:
@@ -175,7 +175,7 @@ class InitiativeForm(forms.ModelForm):
                 data.get(f"actual-{year}"),
                 bool(data.get(f"onward-{year}")) and data.get(f"amount-{year}") is not None,
             )
-            for year in self.AMOUNT_YEARS
+            for year in self.years
         }
 
 

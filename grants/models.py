@@ -50,6 +50,14 @@ class Programme(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.first_year}-{self.last_year})"
 
+    @classmethod
+    def all_years(cls) -> range:
+        """From the first programme's first year to the last one's last year (one query)."""
+        span = cls.objects.aggregate(first=models.Min("first_year"), last=models.Max("last_year"))
+        if span["first"] is None:
+            return range(0)
+        return range(span["first"], span["last"] + 1)
+
 
 class FocusArea(models.Model):
     """A focus area of the dignity policy, shared across years for filtering initiatives."""

@@ -6,14 +6,17 @@ change nothing; superusers (administrators) change everything. On a write, anoth
 object is a 404 (its existence is not the user's business there) and a reader gets a 403.
 """
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
 from grants.models import AllocationLine, Membership, Municipality, Statement
 
+AnyUser = AbstractBaseUser | AnonymousUser
 
-def membership(user) -> Membership | None:
+
+def membership(user: AnyUser) -> Membership | None:
     if not user.is_authenticated:
         return None
     try:
@@ -22,18 +25,18 @@ def membership(user) -> Membership | None:
         return None
 
 
-def is_admin(user) -> bool:
+def is_admin(user: AnyUser) -> bool:
     return bool(user.is_authenticated and user.is_superuser)
 
 
-def can_write_municipality(user, municipality: Municipality) -> bool:
+def can_write_municipality(user: AnyUser, municipality: Municipality) -> bool:
     if is_admin(user):
         return True
     m = membership(user)
     return bool(m and m.role == Membership.Role.FINANCE and m.municipality_id == municipality.pk)
 
 
-def is_writer(user) -> bool:
+def is_writer(user: AnyUser) -> bool:
     """Can this user write anything at all (finance staff or administrator)?"""
     if is_admin(user):
         return True
@@ -41,7 +44,7 @@ def is_writer(user) -> bool:
     return bool(m and m.role == Membership.Role.FINANCE)
 
 
-def check_write(user, municipality: Municipality) -> None:
+def check_write(user: AnyUser, municipality: Municipality) -> None:
     """Raise 403 for a user who may write nothing, 404 for another municipality's object."""
     if not is_writer(user):
         raise PermissionDenied
@@ -64,7 +67,7 @@ def statement_queryset() -> QuerySet[Statement]:
 
 
 def get_statement_for_user(
-    user, code: str, year: int, *, write: bool = False, lines: bool = True
+    user: AnyUser, code: str, year: int, *, write: bool = False, lines: bool = True
 ) -> Statement:
     """The statement for this user; `lines=False` skips loading its lines (a cache lookup)."""
     queryset = (

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -393,11 +394,9 @@ def register_grant(
 ) -> Statement:
     """Register a grant and create its draft statement with one empty line per form row."""
     grant = Grant(municipality=municipality, grant_year=grant_year, amount=amount)
-    grant.full_clean(validate_unique=False)
     try:
         with transaction.atomic():
-            if Grant.objects.filter(municipality=municipality, grant_year=grant_year).exists():
-                raise GrantExists
+            grant.full_clean()  # also the one-grant-per-year constraint
             grant.save()
             statement = Statement.objects.create(grant=grant)
             AllocationLine.objects.bulk_create(
@@ -411,8 +410,9 @@ def register_grant(
                 statement=statement,
             )
             return statement
-    except IntegrityError:
-        # Two requests registered the same grant at once: the unique constraint refused one.
+    except (ValidationError, IntegrityError):
+        # Registered already, or by a request running at the same moment (then the database's
+        # unique constraint refused this one).
         if Grant.objects.filter(municipality=municipality, grant_year=grant_year).exists():
             raise GrantExists from None
         raise
@@ -562,7 +562,7 @@ def save_initiative(
     that key at the same moment, the next free one is tried."""
     if initiative.pk is not None:
         return _save_initiative(initiative, amounts, acting_user, created=False)
-    for _attempt in range(5):
+    for _attempt in range(10):
         if not initiative.key:
             initiative.key = _new_initiative_key(initiative)
         try:

@@ -6,11 +6,14 @@ import threading
 import pytest
 from django.db import connection
 
-from grants.models import AuditChange, AuditEvent, Statement
+from grants.models import AuditChange, AuditEvent, GrantYear, Initiative, Municipality, Statement
 from grants.services import (
+    GrantExists,
     StaleVersion,
     StatementFrozen,
     StatementValues,
+    register_grant,
+    save_initiative,
     save_statement,
     submit_statement,
 )
@@ -29,7 +32,7 @@ def run_together(n: int, work) -> list[str]:
         try:
             barrier.wait()
             outcome = work(i)
-        except (StaleVersion, StatementFrozen) as error:
+        except (StaleVersion, StatementFrozen, GrantExists) as error:
             outcome = type(error).__name__
         except Exception as error:  # noqa: BLE001 - reported in the assertion below
             outcome = f"error: {error!r}"
@@ -84,3 +87,33 @@ def test_two_simultaneous_saves_from_one_version_keep_exactly_one(ishoj):
     fresh = Statement.objects.get(pk=s.pk)
     assert fresh.box1 == saved[0].replace("saved", "tekst") and fresh.version == 2
     assert AuditChange.objects.filter(event__statement=s, field="box1").count() == 1
+
+
+def test_simultaneous_registrations_of_one_grant_give_one_and_a_named_refusal(ishoj):
+    ishoj_2017 = (Municipality.objects.get(code="183"), GrantYear.objects.get(year=2017))
+
+    def register(_i):
+        municipality, grant_year = ishoj_2017
+        register_grant(
+            municipality=municipality, grant_year=grant_year, amount=2_844_000, acting_user=ishoj
+        )
+        return "registered"
+
+    results = run_together(6, register)
+    assert sorted(results) == ["GrantExists"] * 5 + ["registered"], results
+    assert Statement.objects.filter(grant__grant_year__year=2017).count() == 1
+
+
+def test_simultaneous_new_initiatives_with_one_title_each_get_a_key(ishoj):
+    municipality = Municipality.objects.get(code="183")
+
+    def create(i):
+        initiative = Initiative(municipality=municipality, title="Madvenner")
+        save_initiative(initiative=initiative, amounts={}, acting_user=ishoj)
+        return initiative.key
+
+    keys = run_together(6, create)
+    assert not [k for k in keys if k.startswith("error")], keys
+    assert len(set(keys)) == 6
+    assert Initiative.objects.filter(title="Madvenner").count() == 6
+    assert AuditEvent.objects.filter(initiative__title="Madvenner", action="create").count() == 6

@@ -97,3 +97,16 @@ def test_actual_spending_per_year_beside_the_budget(client, lyngby):
     }
     page = client.get(f"/initiatives/{evening.pk}/").content.decode()
     assert "4.650.000" in page and "-145.000" in page  # actual beside budget, and the difference
+
+
+def test_the_years_offered_come_from_the_programmes(client, ishoj):
+    from grants.models import Programme
+
+    client.force_login(ishoj)
+    page = client.get("/initiatives/new/").content.decode()
+    first, last = Programme.all_years()[0], Programme.all_years()[-1]
+    assert f'name="amount-{first}"' in page and f'name="amount-{last}"' in page
+    assert f'name="amount-{first - 1}"' not in page and f'name="amount-{last + 1}"' not in page
+    Programme.objects.create(slug="ny", name="Ny pulje", first_year=last + 2, last_year=last + 3)
+    page = client.get("/initiatives/new/").content.decode()
+    assert f'name="amount-{last + 3}"' in page

@@ -126,3 +126,27 @@ def test_year_csv_opens_in_libreoffice_with_the_right_numbers(client, reader, tm
     lyngby = next(r for r in ws.iter_rows(values_only=True) if str(r[0]) == "173")
     assert lyngby[1] == "Lyngby-Taarbæk"
     assert lyngby[2] == 11_280_000
+
+
+def test_a_row_added_to_the_form_later_shifts_no_column(client, reader):
+    """Columns are matched by row code: a row added after a statement was made is blank for it,
+    and the statement's amounts stay under their own headings."""
+    from grants.models import FormRow, GrantYear
+
+    grant_year = GrantYear.objects.get(year=2018)
+    # A new first row of Tabel 1: every later row moves one position down.
+    for row in grant_year.rows.filter(table=1).order_by("-position"):
+        row.position += 1
+        row.save(update_fields=["position"])
+    FormRow.objects.create(
+        grant_year=grant_year, table=1, position=1, code="ny", label="Ny række", kind="normal"
+    )
+    client.force_login(reader)
+    text = client.get("/years/2018/export.csv").content.decode()
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    header = [h.lstrip("\ufeff") for h in rows[0]]
+    lyngby = next(r for r in rows if r[0] == "173")
+    assert lyngby[header.index("Tabel 1 – Ny række")] == ""
+    assert lyngby[header.index("Tabel 1 – Livskvalitet")] == "8.879.000"
+    assert lyngby[header.index("Tabel 1 i alt")] == "11.280.000"
+    assert lyngby[header.index("Tabel 2 i alt")] == "11.280.000"
