@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test setup seed lint fmt migrations-check messages clean bench load-test bench-spreadsheets
+.PHONY: run test test-fast coverage setup seed lint fmt migrations-check messages clean bench load-test bench-spreadsheets
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,16 @@ run: seed
 test: setup
 	$(PY) manage.py compile_catalogues
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Under a minute: everything but the browser and LibreOffice tests (CI still runs those).
+test-fast: setup
+	$(PY) manage.py compile_catalogues
+	$(PY) -m pytest -q -m "not browser and not libreoffice" $(PYTEST_ARGS)
+
+# The whole suite with line coverage of the apps, failing under 90 % (CI runs this).
+coverage: setup
+	$(PY) manage.py compile_catalogues
+	$(PY) -m pytest --cov --cov-report=term-missing:skip-covered --cov-fail-under=90 $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -1,60 +1,19 @@
-"""Test data and page reading for the committee's pages: a submitted statement made directly,
-data grown tenfold, and the rows of an HTML table as text."""
+"""Test data and page reading for the committee's pages: data grown tenfold, and the rows of an
+HTML table as text. Statements are made with tests.factories.make_statement."""
 
 import re
 from html.parser import HTMLParser
 
 from django.db.models import Max
-from django.utils import timezone
 
 from budgets.models import BudgetProposal, ProposalAmount
 from grants.models import (
-    AllocationLine,
     Grant,
-    GrantYear,
     Initiative,
     InitiativeAmount,
     Municipality,
-    Statement,
 )
-
-
-def make_statement(
-    code: str,
-    year: int,
-    table1: dict[str, int],
-    table2: dict[str, int] | None = None,
-    *,
-    submitted: bool = True,
-) -> Statement:
-    """A statement with the given Tabel 1 (and Tabel 2) amounts by row code; the grant is the sum
-    of Tabel 1, and Tabel 2 defaults to all of it on the first row (so a submitted one balances)."""
-    grant_year = GrantYear.objects.get(year=year)
-    total = sum(table1.values())
-    grant = Grant.objects.create(
-        municipality=Municipality.objects.get(code=code), grant_year=grant_year, amount=total
-    )
-    statement = Statement.objects.create(
-        grant=grant,
-        status=Statement.Status.SUBMITTED if submitted else Statement.Status.DRAFT,
-        submitted_at=timezone.now() if submitted else None,
-        box2_confirmed=submitted,
-    )
-    rows = list(grant_year.rows.order_by("table", "position"))
-    if table2 is None:
-        first = next(r for r in rows if r.table == 2)
-        table2 = {first.code: total}
-    amounts = {1: table1, 2: table2}
-    AllocationLine.objects.bulk_create(
-        AllocationLine(
-            statement=statement,
-            row=row,
-            amount=amounts[row.table].get(row.code, 0),
-            specification="specificeret" if row.is_other else "",
-        )
-        for row in rows
-    )
-    return statement
+from tests.factories import make_statement
 
 
 def grow_tenfold() -> None:

@@ -6,7 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from grants.rules import SHARE_UNITS, largest_remainder
-from tests.committee.helpers import make_statement, percent_units, read_table, svg
+from tests.committee.helpers import percent_units, read_table, svg
+from tests.factories import make_statement
 
 
 @pytest.fixture

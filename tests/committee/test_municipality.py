@@ -1,7 +1,8 @@
 """/municipalities/<code>/: grants per year with the statements' status, its initiatives and
 proposals, and its split over the years from the same sums as everywhere else."""
 
-from tests.committee.helpers import make_statement, read_table, svg, table_rows
+from tests.committee.helpers import read_table, svg, table_rows
+from tests.factories import make_statement
 
 
 def municipality(client, reader, code: str) -> str:

@@ -6,8 +6,9 @@ import pytest
 from committee.reports import national_breakdown, status_counts
 from grants.models import GrantYear, Municipality
 from grants.rules import statement_figures
-from tests.committee.helpers import make_statement, read_table, svg, table_rows
+from tests.committee.helpers import read_table, svg, table_rows
 from tests.conftest import get_statement
+from tests.factories import make_statement
 
 
 def overview(client, reader, query: str = "") -> str:

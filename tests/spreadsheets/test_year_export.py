@@ -2,39 +2,12 @@
 
 import csv
 import io
-import os
-import shutil
-import subprocess
 
 import pytest
 from django.core.management import call_command
 from openpyxl import load_workbook
 
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-needs_libreoffice = pytest.mark.skipif(
-    SOFFICE is None and not os.environ.get("CI"), reason="LibreOffice is not installed"
-)
-
-
-def recalculated_csv(path, tmp_path, sheet=None) -> list[list[str]]:
-    subprocess.run(
-        [
-            SOFFICE,
-            f"-env:UserInstallation=file://{tmp_path}/lo-profile",
-            "--headless",
-            "--convert-to",
-            "csv:Text - txt - csv (StarCalc):59,34,76,1,,0,false,true,false,false,"
-            "false" + (f",{sheet}" if sheet else ""),
-            "--outdir",
-            str(tmp_path / "out"),
-            str(path),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
-    produced = sorted((tmp_path / "out").iterdir())
-    return list(csv.reader(produced[0].open(encoding="utf-8"), delimiter=";"))
+from tests.libreoffice import convert, recalculated_rows
 
 
 def test_year_workbook_summary_and_sheets(client, reader, tmp_path):
@@ -86,12 +59,12 @@ def test_year_csv(client, reader):
     assert rows[-1][1] == "Hele landet" and rows[-1][2] == "11.280.000"
 
 
-@needs_libreoffice
+@pytest.mark.libreoffice
 def test_libreoffice_recalculates_the_year_totals(client, reader, tmp_path):
     client.force_login(reader)
     path = tmp_path / "redegoerelser-2018.xlsx"
     path.write_bytes(client.get("/years/2018/export.xlsx").content)
-    rows = recalculated_csv(path, tmp_path)
+    rows = recalculated_rows(path, tmp_path / "out")
     header = rows[0]
     national = next(r for r in rows if len(r) > 1 and r[1] == "Hele landet")
     assert national[2] == "11280000"
@@ -99,30 +72,14 @@ def test_libreoffice_recalculates_the_year_totals(client, reader, tmp_path):
     assert national[header.index("Tabel 2 – Andet")] == "300000"
 
 
-@needs_libreoffice
+@pytest.mark.libreoffice
 def test_year_csv_opens_in_libreoffice_with_the_right_numbers(client, reader, tmp_path):
     client.force_login(reader)
     path = tmp_path / "redegoerelser-2018.csv"
     path.write_bytes(client.get("/years/2018/export.csv").content)
-    out = tmp_path / "out"
     # Open it as a Danish user would (semicolon, UTF-8, Danish locale), save as xlsx, read back.
-    subprocess.run(
-        [
-            SOFFICE,
-            f"-env:UserInstallation=file://{tmp_path}/lo-profile",
-            "--headless",
-            "--infilter=CSV:59,34,76,1,,1030",
-            "--convert-to",
-            "xlsx",
-            "--outdir",
-            str(out),
-            str(path),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
-    ws = load_workbook(out / "redegoerelser-2018.xlsx").active
+    saved = convert(path, tmp_path / "out", "xlsx", infilter="CSV:59,34,76,1,,1030")
+    ws = load_workbook(saved).active
     lyngby = next(r for r in ws.iter_rows(values_only=True) if str(r[0]) == "173")
     assert lyngby[1] == "Lyngby-Taarbæk"
     assert lyngby[2] == 11_280_000
