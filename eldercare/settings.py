@@ -203,17 +203,31 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Only for `make bench`: serves /bench/baseline, the bare view pages are measured against.
 BENCH_BASELINE = env_bool("BENCH_BASELINE", False)
 
-# Sessions read from the cache, written through to the database: no session query per request.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-# A file cache shared by every worker process on the host, so a write (which bumps the data
-# version, grants/cache.py) or a logout is seen by all of them. CACHE_DIR moves it.
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": os.environ.get("CACHE_DIR", str(BASE_DIR / ".cache")),
-        "OPTIONS": {"MAX_ENTRIES": 20000},
+# The cache (grants/cache.py keys every entry by the database's data version, so no setting
+# here can make it stale). CACHE_URL empty: each process keeps its own bounded in-memory cache,
+# and sessions live in the database. CACHE_URL=redis://host:port/db: one Redis shared by every
+# worker and every app server carries the cache and the sessions (read from Redis, written
+# through to the database, so a Redis restart logs nobody out). See docs/deploy.md.
+CACHE_URL = os.environ.get("CACHE_URL", "").strip()
+if CACHE_URL:
+    if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured("CACHE_URL must be empty or a redis:// URL")
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "eldercare",
+        }
     }
-}
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 2000},
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 LOGGING = {

@@ -1,6 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
-from grants.cache import bump_form_generation, bump_on_commit
 from grants.models import (
     AllocationLine,
     AuditChange,
@@ -20,19 +21,12 @@ from grants.models import (
 
 
 class DataAdmin(admin.ModelAdmin):
-    """Reference data: a change shows on the readers' cached pages at once."""
+    """Reference data. Readers' cached pages show a change at once without anything here: the
+    database advances the data version on every write (grants/cache.py)."""
 
-    def save_model(self, request, obj, form, change) -> None:
-        super().save_model(request, obj, form, change)
-        bump_on_commit()
 
-    def delete_model(self, request, obj) -> None:
-        super().delete_model(request, obj)
-        bump_on_commit()
-
-    def save_related(self, request, form, formsets, change) -> None:
-        super().save_related(request, form, formsets, change)
-        bump_on_commit()
+def _submitted(**lookup: object) -> bool:
+    return Statement.objects.filter(status=Statement.Status.SUBMITTED, **lookup).exists()
 
 
 @admin.register(Municipality)
@@ -40,6 +34,12 @@ class MunicipalityAdmin(DataAdmin):
     list_display = ("code", "name", "region")
     search_fields = ("code", "name")
     list_filter = ("region",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Municipality | None = None) -> tuple:
+        # Its submitted statements carry its name and code as the ministry received them.
+        if obj is not None and _submitted(grant__municipality=obj):
+            return ("code", "name")
+        return ()
 
 
 @admin.register(Programme)
@@ -52,10 +52,25 @@ class FocusAreaAdmin(DataAdmin):
     list_display = ("name", "slug", "position")
 
 
+def _form_frozen(grant_year: GrantYear | None) -> bool:
+    """A year's form is frozen once a statement on it is submitted: the statement was submitted
+    on exactly these rows and texts (to change them, reopen the statements first)."""
+    return grant_year is not None and _submitted(grant__grant_year=grant_year)
+
+
 class FormRowInline(admin.TabularInline):
     model = FormRow
     extra = 0
     fields = ("table", "position", "code", "label", "kind", "focus_area")
+
+    def has_add_permission(self, request: HttpRequest, obj: GrantYear | None = None) -> bool:
+        return not _form_frozen(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: GrantYear | None = None) -> bool:
+        return not _form_frozen(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: GrantYear | None = None) -> bool:
+        return not _form_frozen(obj) and super().has_delete_permission(request, obj)
 
 
 @admin.register(GrantYear)
@@ -63,9 +78,22 @@ class GrantYearAdmin(DataAdmin):
     list_display = ("year", "programme")
     inlines = [FormRowInline]
 
-    def save_related(self, request, form, formsets, change) -> None:
-        super().save_related(request, form, formsets, change)
-        bump_form_generation()  # cached renderings of submitted statements carry the labels
+    def get_readonly_fields(self, request: HttpRequest, obj: GrantYear | None = None) -> tuple:
+        if _form_frozen(obj):
+            return tuple(f.name for f in GrantYear._meta.fields if f.name != "id")
+        return ()
+
+    def change_view(self, request: HttpRequest, object_id: str, *args, **kwargs):  # noqa: ANN002, ANN003
+        if _form_frozen(self.get_object(request, object_id)):
+            self.message_user(
+                request,
+                _(
+                    "Årets skema kan ikke ændres, fordi der er indsendt redegørelser på det. "
+                    "Genåbn dem først, hvis skemaet skal rettes."
+                ),
+                messages.WARNING,
+            )
+        return super().change_view(request, object_id, *args, **kwargs)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -1,109 +1,186 @@
-"""Caching what cannot change: a submitted statement is frozen, so anything rendered from it is
-valid for as long as its version stands (every write, reopening included, bumps the version).
+"""Caching that cannot be stale.
 
-Keys also carry the form generation, which administrators bump by saving a grant year or its
-rows in the admin (labels are data and could change under a cached rendering)."""
+Every key carries the data version (grants.models.DataVersion), a number the database itself
+advances in the same transaction as any write to the product's data (grants.dbtriggers): through
+the services, the admin's single and bulk actions, the seed and import commands, or raw SQL. A
+request reads the version first and then the data, so whatever it caches under version V shows
+V's data or later; once a write commits, V is never asked for again, on any worker or host that
+shares the database. Nothing is ever invalidated by hand, so nothing can be forgotten; old
+entries simply expire (a day at most) or are evicted by the cache's own bound (MAX_ENTRIES
+locally, maxmemory with an LRU policy on Redis, docs/deploy.md).
 
+Cached content is the same for everyone its key names: it is rendered without the request's user,
+session or CSRF token (they are not in its context; a template that reaches for them fails), and
+the key holds what it may show a user: the language and the user's scope (administrator, finance
+staff, municipality).
+"""
+
+import hashlib
+import re
 from collections.abc import Callable
+from typing import Any
 
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+from django.template import Context
+from django.template.loader import get_template
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
-FORM_GENERATION_KEY = "grants:form-generation"
+from grants import permissions
+from grants.dbtriggers import first_value
+from grants.models import DataVersion, Statement
 
-
-def form_generation() -> int:
-    return cache.get_or_set(FORM_GENERATION_KEY, 1, timeout=None)
-
-
-def bump_form_generation() -> None:
-    try:
-        cache.incr(FORM_GENERATION_KEY)
-    except ValueError:
-        cache.set(FORM_GENERATION_KEY, 2, timeout=None)
-
-
-def for_statement(statement, kind: str, build: Callable[[], object]):
-    """`build()` once per submitted statement version; drafts are always built afresh."""
-    if not statement.is_submitted:
-        return build()
-    stamp = f"{statement.version}.{statement.updated_at.timestamp():.6f}"
-    key = f"grants:{kind}:{statement.pk}:{stamp}:{form_generation()}"
-    value = cache.get(key)
-    if value is None:
-        value = build()
-        cache.set(key, value, timeout=24 * 3600)
-    return value
-
-
-# --- Pages whose content depends only on the data (committee members' pages) --------------------
-
-DATA_VERSION_KEY = "grants:data-version"
 CONTENT_MARK = "<!--page-content-->"
+TIMEOUT = 24 * 3600
+# A query string is cached only when it is short and plain (filters, sort, page): free-text
+# searches and odd parameters are rendered afresh, so no client can fill the cache with keys.
+CACHEABLE_PARAM = re.compile(r"[a-z_]{1,20}")
+CACHEABLE_VALUE = re.compile(r"[A-Za-z0-9_\-]{0,40}")
+MAX_PARAMS = 8
+UNCACHED_PARAMS = {"q"}
 
 
 def data_version() -> int:
-    return cache.get_or_set(DATA_VERSION_KEY, 1, timeout=None)
+    """The current data version (one query). Created afresh, from the clock, if its row is
+    missing (a database emptied and loaded again), so old keys are never reused."""
+    value = DataVersion.objects.filter(pk=1).values_list("value", flat=True).first()
+    if value is None:
+        try:
+            with transaction.atomic():
+                value = DataVersion.objects.create(pk=1, value=first_value()).value
+        except IntegrityError:  # created by another request meanwhile
+            value = DataVersion.objects.values_list("value", flat=True).get(pk=1)
+    return value
 
 
-def bump_data_version() -> None:
-    """Every write that changes what a reader sees calls this (on commit): cached page contents
-    keyed by the old version are never served again."""
-    try:
-        cache.incr(DATA_VERSION_KEY)
-    except ValueError:
-        cache.set(DATA_VERSION_KEY, 2, timeout=None)
+def _key(*parts: object) -> str:
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    return f"eldercare:{parts[0]}:{digest}"
 
 
-def bump_on_commit() -> None:
-    """Bump now and again when the transaction commits: a page rendered between the two from
-    the not yet committed state is cached under a version that is already obsolete."""
-    from django.db import transaction
+def for_statement(statement: Statement, kind: str, build: Callable[[], Any]) -> Any:
+    """`build()` once per data version for a submitted statement; drafts are built afresh."""
+    if not statement.is_submitted:
+        return build()
+    key = _key("statement", kind, statement.pk, data_version())
+    value = cache.get(key)
+    if value is None:
+        value = build()
+        cache.set(key, value, timeout=TIMEOUT)
+    return value
 
-    bump_data_version()
-    transaction.on_commit(bump_data_version)
+
+def cacheable_query(query: QueryDict) -> bool:
+    if len(query) > MAX_PARAMS:
+        return False
+    return all(
+        CACHEABLE_PARAM.fullmatch(name)
+        and name not in UNCACHED_PARAMS
+        and len(values) == 1
+        and CACHEABLE_VALUE.fullmatch(values[0])
+        for name, values in query.lists()
+    )
 
 
-def render_page(request, template: str, build: Callable[[], dict], *, vary: tuple = ()):
+class ContentRequest:
+    """What cached content may know of the request: its path and its query string."""
+
+    method = "GET"
+
+    def __init__(self, request: HttpRequest) -> None:
+        self.path = request.path
+        self.GET = request.GET
+
+    def get_full_path(self) -> str:
+        query = self.GET.urlencode()
+        return f"{self.path}?{query}" if query else self.path
+
+
+class NotInCachedContent:
+    """Stands in for the user, the session's CSRF token and permissions in cached content's
+    context: any use of it fails, in tests first, instead of caching one user's page for all."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def _refuse(self, *args: object) -> None:
+        raise ImproperlyConfigured(
+            f"Cached page content must not use '{self.name}': it is shared by every reader the "
+            "key names (grants/cache.py). Pass what the page needs in its context instead."
+        )
+
+    __str__ = __bool__ = __iter__ = __len__ = _refuse
+
+    def __getattr__(self, attribute: str) -> None:
+        self._refuse()
+
+
+def scope(request: HttpRequest) -> tuple[bool, bool, int | None]:
+    """What a page may show differently to this user: administrator, finance staff, and whose."""
+    user = request.user
+    return (
+        permissions.is_admin(user),
+        permissions.is_writer(user),
+        getattr(permissions.membership(user), "municipality_id", None),
+    )
+
+
+def render_page(
+    request: HttpRequest, template: str, build: Callable[[], dict], *, vary: tuple = ()
+) -> HttpResponse:
     """Render a read-only page whose content (title and body) depends only on the data, the
-    query string, the language and `vary` (e.g. whether the user may edit): the content is
-    cached under the data version, while the page around it (header, user, CSRF tokens,
-    messages) is rendered for this request. `template` extends base_template|default:"base.html".
-    """
-    from django.shortcuts import render
-    from django.template.loader import render_to_string
-    from django.utils.safestring import mark_safe
-    from django.utils.translation import get_language
+    query string, the language, the user's scope and `vary`. The content is cached under the
+    data version; the page around it (header, user, CSRF tokens, messages) is rendered for this
+    request. `template` extends base_template|default:"base.html" and marks where its content
+    starts with CONTENT_MARK (templates/content_only.html)."""
+    is_admin, is_writer, municipality_id = scope(request)
 
-    from grants import permissions
+    def content() -> tuple[str, str]:
+        context = build() | {
+            "base_template": "content_only.html",
+            "request": ContentRequest(request),
+            "user_can_write": is_writer,
+            "user_is_admin": is_admin,
+            "user": NotInCachedContent("user"),
+            "csrf_token": NotInCachedContent("csrf_token"),
+            "perms": NotInCachedContent("perms"),
+        }
+        # A plain Context (no context processors: no user, session or CSRF token), with the
+        # query string for the tags that read it ({% querystring %}, django-tables2).
+        compiled = get_template(template).template
+        plain = Context(context, autoescape=compiled.engine.autoescape)
+        plain.request = context["request"]
+        text = compiled.render(plain)
+        title, _, body = text.partition(CONTENT_MARK)
+        return str(title).strip(), str(body)
 
-    key = ":".join(
-        str(part)
-        for part in (
-            "grants:page",
+    if cacheable_query(request.GET):
+        key = _key(
+            "page",
             template,
             data_version(),
-            form_generation(),
             get_language(),
-            # what the content may show this user: edit buttons for their own municipality
-            permissions.is_admin(request.user),
-            permissions.is_writer(request.user),
-            getattr(permissions.membership(request.user), "municipality_id", None),
-            request.get_full_path(),
-            *vary,
+            is_admin,
+            is_writer,
+            municipality_id,
+            request.path,
+            sorted(request.GET.lists()),
+            vary,
         )
-    )
-    cached = cache.get(key)
-    if cached is None:
-        text = render_to_string(
-            template, build() | {"base_template": "content_only.html"}, request=request
-        )
-        title, _, content = text.partition(CONTENT_MARK)
-        cached = (str(title).strip(), str(content))
-        cache.set(key, cached, timeout=3600)
-    title, content = cached
+        cached = cache.get(key)
+        if cached is None:
+            cached = content()
+            cache.set(key, cached, timeout=TIMEOUT)
+    else:
+        cached = content()
+    title, body = cached
     # Both parts are our own templates' escaped output.
     return render(
         request,
         "cached_page.html",
-        {"cached_title": mark_safe(title), "cached_content": mark_safe(content)},  # noqa: S308
+        {"cached_title": mark_safe(title), "cached_content": mark_safe(body)},  # noqa: S308
     )

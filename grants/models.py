@@ -618,3 +618,20 @@ class AuditChange(models.Model):
     @property
     def after_display(self) -> str:
         return self._display(self.after_amount, self.after_text)
+
+
+class DataVersion(models.Model):
+    """One row whose value the database advances in the same transaction as every write to the
+    product's data (triggers installed by grants.dbtriggers, so every path counts: the services,
+    the admin's single and bulk actions, the seed and import commands, raw SQL). Cached pages are
+    keyed by it (grants.cache): a page cached under an older value is never served again, on any
+    worker or host that shares the database."""
+
+    value = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("dataversion")
+        verbose_name_plural = _("dataversion")
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -13,7 +13,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from grants.cache import bump_on_commit
 from grants.models import (
     AllocationLine,
     AuditChange,
@@ -182,7 +181,6 @@ def load_statements() -> int:
 @transaction.atomic
 def load_grant_data() -> dict[str, int]:
     """grants' part of the seed; `manage.py load_seed` (budgets.seed) adds the proposals."""
-    bump_on_commit()
     return {
         "municipalities": load_municipalities(),
         "programmes": load_programmes(),

@@ -19,7 +19,6 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from grants.cache import bump_on_commit
 from grants.models import (
     AllocationLine,
     AuditChange,
@@ -245,7 +244,6 @@ def _bump(current: Statement, **fields: object) -> None:
             "accounts_approved_by",
         ]
     )
-    bump_on_commit()  # readers' cached pages show the change
 
 
 def _record(
@@ -402,7 +400,6 @@ def register_grant(
             AllocationLine.objects.bulk_create(
                 AllocationLine(statement=statement, row=row) for row in grant_year.rows.all()
             )
-            bump_on_commit()
             _record(
                 [AuditChange(field=AuditChange.Field.GRANT, after_amount=amount)],
                 action=AuditEvent.Action.CREATE,
@@ -605,7 +602,6 @@ def _save_initiative(
                 acting_user=acting_user,
                 initiative=initiative,
             )
-            bump_on_commit()
         return changes
 
 

@@ -10,7 +10,6 @@ import random
 from django.db import transaction
 from django.utils import timezone
 
-from grants.cache import bump_on_commit
 from grants.models import (
     AllocationLine,
     AuditChange,
@@ -94,7 +93,6 @@ def _years(scale: int) -> list[GrantYear]:
 
 @transaction.atomic
 def create_synthetic(scale: int = 1) -> dict[str, int]:
-    bump_on_commit()
     rng = random.Random(SEED + scale)
     source, _ = SourceDocument.objects.get_or_create(
         key="synthetic",

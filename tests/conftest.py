@@ -1,8 +1,6 @@
 import os
-import tempfile
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from budgets.seed import load_seed
@@ -12,9 +10,6 @@ from grants.permissions import statement_queryset
 # Playwright's sync API leaves an asyncio loop marked running in the test process; Django would
 # refuse database access from live_server tests. Test process only, never in settings.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-# Each test run gets its own cache directory (runs in the same checkout must not share one).
-settings.CACHES["default"]["LOCATION"] = tempfile.mkdtemp(prefix="eldercare-test-cache-")
 
 
 def pytest_collection_modifyitems(config, items):
