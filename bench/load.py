@@ -633,7 +633,6 @@ def main() -> int:
         env = bench.app_env(
             bench.database_url(cluster.server, DB_NAME),
             static_root,
-            BENCH_BASELINE="false",
             CACHE_DIR=os.path.join(workdir, "cache"),  # this run's own page cache
         )
         bench.prepare_database(env, 1)

@@ -67,7 +67,7 @@ PAGE_RATIO, XLSX_RATIO, STABILITY, P99_LIMIT_MS = 0.5, 0.15, 0.20, 250.0
 DISTURBED = 0.25  # other processes' share of the CPU above which a run is measured again
 RETRY_UNTIL = [0.0]  # monotonic deadline for such retries (main sets it: ~10 minutes in all)
 
-# The synthetic data (grants/synthetic.py) fills every year of 173 with submitted statements, so
+# The synthetic data (bench/synthetic.py) fills every year of 173 with submitted statements, so
 # the entry page's draft is registered first, with last year's split saved into it.
 DRAFT_SCRIPT = f"""
 from django.contrib.auth import get_user_model
@@ -145,13 +145,12 @@ def app_env(database: str, static_root: str, **extra: str) -> dict[str, str]:
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env.update(
         {
-            "DJANGO_SETTINGS_MODULE": "eldercare.settings",
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
             "DATABASE_URL": database,
             "DEBUG": "false",
             "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
             "ALLOWED_HOSTS": HOST,
             "SECURE_COOKIES": "false",
-            "BENCH_BASELINE": "true",
             "STATIC_ROOT": static_root,
             "CONN_MAX_AGE": "60",
             "LOG_LEVEL": "WARNING",

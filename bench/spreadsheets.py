@@ -28,6 +28,7 @@ django.setup()
 from django.core.management import call_command
 from openpyxl import Workbook
 
+from bench.synthetic import create_synthetic
 from grants import cache
 from grants.exports import statement_workbook, year_workbook
 from grants.imports import parse_statement_workbook
@@ -38,7 +39,6 @@ from grants.models import (
 from grants.permissions import statement_queryset
 from grants.rules import statement_figures
 from grants.services import import_statement
-from grants.synthetic import create_synthetic
 from grants.views import export_statement_bytes
 
 

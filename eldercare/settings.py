@@ -199,8 +199,6 @@ X_FRAME_OPTIONS = "DENY"
 if env_bool("BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-# Only for `make bench`: serves /bench/baseline, the bare view pages are measured against.
-BENCH_BASELINE = env_bool("BENCH_BASELINE", False)
 
 # Sessions read from the cache, written through to the database: no session query per request.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

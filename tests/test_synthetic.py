@@ -1,8 +1,8 @@
 from django.db import transaction
 
+from bench.synthetic import create_synthetic
 from grants.models import AllocationLine, Initiative, Statement
 from grants.rules import statement_figures
-from grants.synthetic import create_synthetic
 
 
 def synthetic_figures():
