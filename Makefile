@@ -59,9 +59,9 @@ bench: setup
 load-test: setup
 	$(PY) -m bench.load
 
-# Spreadsheet speed and memory: prints figures (see docs/benchmarks.md).
+# Spreadsheet speed and memory (pytest-benchmark): prints figures (see docs/benchmarks.md).
 bench-spreadsheets: setup
-	$(PY) bench/spreadsheets.py
+	$(PY) -m pytest bench/spreadsheets.py -q -s --benchmark-columns=median,min,max,rounds
 
 # Extract the Danish source strings into the English catalogue (needs GNU gettext's xgettext),
 # then translate the new entries in locale/en/LC_MESSAGES/django.po.
