@@ -113,7 +113,7 @@ def test_export_year(benchmark) -> None:
     print(f"\nyear export, {count} statements: peak Python heap {heap:.1f} MB (target: 200 MB RSS)")
 
 
-@pytest.mark.benchmark(group="hostile files, refused before openpyxl parses them")
+@pytest.mark.benchmark(group="hostile files, refused")
 @pytest.mark.parametrize("name", list(HOSTILE))
 def test_hostile_file_refused(benchmark, name: str) -> None:
     content = HOSTILE[name][0]()
