@@ -38,7 +38,7 @@ def stamp(elapsed: float) -> str:
 
 def sql(url: str, statement: str) -> None:
     """One statement outside a transaction (CREATE DATABASE, VACUUM)."""
-    conn = psycopg2.connect(url, connect_timeout=10)
+    conn = psycopg2.connect(url, connect_timeout=10, options="-c statement_timeout=600s")
     conn.autocommit = True
     try:
         with conn.cursor() as cur:

@@ -248,18 +248,19 @@ def check_restart(run: dict) -> str:
     return f"`pg_ctl restart -m fast` began {start - t0:.1f} s into the load and took {took}."
 
 
-def kill_inside_transaction(app: Gunicorn, database: str, writer, path: str, data, what: str):
+def kill_inside_transaction(app: Gunicorn, database: str, post, path: str, data, what: str):
     """Send the POST while a lock on the audit table holds its transaction just before the audit
     INSERT (its other writes done, not committed); SIGKILL the worker serving it; release. Then
     check that nothing was written, and that the same POST sent again succeeds."""
     before = snapshot()
-    locker, watcher = psycopg2.connect(database), psycopg2.connect(database)
+    locker = psycopg2.connect(database, connect_timeout=10)
+    watcher = psycopg2.connect(database, connect_timeout=10)
     watcher.autocommit = True
     cursor, answer = watcher.cursor(), {}
 
     def send() -> None:
         try:
-            answer["status"] = writer.post(app.base + path, data, allow_redirects=False).status_code
+            answer["status"] = post(path, data).status_code
         except requests.RequestException as error:
             answer["status"] = type(error).__name__
 
@@ -282,7 +283,10 @@ def kill_inside_transaction(app: Gunicorn, database: str, writer, path: str, dat
             [pid],
         )
         written = [name for (name,) in cursor.fetchall() if name.startswith("grants_")]
-        worker = next(w for w in app.workers() for c in w.net_connections() if c.laddr.port == port)
+        workers = [w for w in app.workers() for c in w.net_connections() if c.laddr.port == port]
+        if not workers:
+            raise RuntimeError(f"{what}: no gunicorn worker holds database port {port}")
+        worker = workers[0]
         worker.kill()
         flight.join(30)
     finally:
@@ -303,12 +307,14 @@ def kill_inside_transaction(app: Gunicorn, database: str, writer, path: str, dat
         f"saw {answer.get('status')}; PostgreSQL ended the orphaned backend: {gone}"
     )
     check("c", f"{what} killed in its transaction: nothing written", after == before, detail)
-    status = writer.post(app.base + path, data, allow_redirects=False, timeout=60).status_code
-    return before, status
+    return before, post(path, data).status_code
 
 
 def kill_tests(app: Gunicorn, database: str) -> None:
     writer = login(app.base)
+
+    def post(path: str, data, **kw) -> requests.Response:
+        return writer.post(app.base + path, data, allow_redirects=False, timeout=60, **kw)
 
     def entry_form(amount: int) -> tuple[list, int]:
         """The entry form as the page has it, with its first amount set to `amount`."""
@@ -318,21 +324,19 @@ def kill_tests(app: Gunicorn, database: str) -> None:
         return body, int(row.removeprefix("amount-"))
 
     body, row = entry_form(4_242_000)
-    before, status = kill_inside_transaction(
-        app, database, writer, f"{DRAFT}/edit/", body, "a save"
-    )
+    before, status = kill_inside_transaction(app, database, post, f"{DRAFT}/edit/", body, "a save")
     after = snapshot()
     ok = status == 302 and after["lines"][row] == 4_242_000
     check("c", "the same draft save sent again succeeds", ok, f"answered {status}")
     check_invariants("c", before, after, [(row, 4_242_000)])
     # The workbook as it is now; a save changes the line; the import changes it back.
-    workbook = {"file": ("r.xlsx", writer.get(f"{app.base}{DRAFT}/export.xlsx").content, XLSX)}
-    writer.post(f"{app.base}{DRAFT}/edit/", entry_form(4_343_000)[0], allow_redirects=False)
+    workbook = writer.get(f"{app.base}{DRAFT}/export.xlsx", timeout=30).content
+    post(f"{DRAFT}/edit/", entry_form(4_343_000)[0])
     token = {"csrfmiddlewaretoken": writer.cookies["csrftoken"]}
-    preview = writer.post(f"{app.base}{DRAFT}/import/", token, files=workbook, timeout=30)
+    preview = post(f"{DRAFT}/import/", token, files={"file": ("r.xlsx", workbook, XLSX)})
     confirm = form_values(preview.text, "token")
     before, status = kill_inside_transaction(
-        app, database, writer, f"{DRAFT}/import/", confirm, "an import"
+        app, database, post, f"{DRAFT}/import/", confirm, "an import"
     )
     after = snapshot()
     new = after["audit"][len(before["audit"]) :]
