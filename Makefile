@@ -59,18 +59,19 @@ migrations-check: setup
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles artifacts
 
-# Pages under load: gunicorn + wrk against PostgreSQL, synthetic data at scale 1 and 10
-# (bench/run.py; writes bench/results.json and the table in docs/benchmarks.md).
+# Pages under load: gunicorn + wrk (Debian's `wrk`) against PostgreSQL, synthetic data at scale
+# 1 and 10 (bench/run.py; writes bench/results.json and the table in docs/benchmarks.md).
 bench: setup
-	$(PY) bench/run.py
+	$(PY) -m bench.run
 
-# Mixed load with faults (PostgreSQL restart, killed worker), loopback only (bench/load.py).
+# Mixed load (locust) with faults (PostgreSQL restart, killed worker), loopback only
+# (bench/load.py; writes docs/load-test.md).
 load-test: setup
-	$(PY) bench/load.py
+	$(PY) -m bench.load
 
-# Spreadsheet speed and memory: prints figures (see docs/benchmarks.md).
+# Spreadsheet speed and memory (pytest-benchmark): prints figures (see docs/benchmarks.md).
 bench-spreadsheets: setup
-	$(PY) bench/spreadsheets.py
+	$(PY) -m pytest bench/spreadsheets.py -q -s --benchmark-columns=median,min,max,rounds
 
 # Extract the Danish source strings into the English catalogue (needs GNU gettext's xgettext),
 # then translate the new entries in locale/en/LC_MESSAGES/django.po.

@@ -200,8 +200,6 @@ X_FRAME_OPTIONS = "DENY"
 if env_bool("BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-# Only for `make bench`: serves /bench/baseline, the bare view pages are measured against.
-BENCH_BASELINE = env_bool("BENCH_BASELINE", False)
 
 # The cache (grants/cache.py keys every entry by the database's data version, so no setting
 # here can make it stale). CACHE_URL empty: each process keeps its own bounded in-memory cache,

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -14,7 +13,3 @@ urlpatterns = [
     path("", include("grants.urls")),
     path("", include("committee.urls")),
 ]
-
-if settings.BENCH_BASELINE:
-    # The benchmark's yardstick: a trivial response from the same process (bench/run.py).
-    urlpatterns.append(path("bench/baseline", grant_views.bench_baseline))

@@ -91,13 +91,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok", "database": "ok"})
 
 
-@login_not_required
-def bench_baseline(request: HttpRequest) -> HttpResponse:
-    """The benchmark's yardstick (routed only when BENCH_BASELINE is on): a trivial response
-    through the same middleware, touching neither the database nor a template."""
-    return HttpResponse(b"ok", content_type="text/plain")
-
-
 def statement_body(pk: int) -> str:
     """The statement page's body: the form, its figures and rule checks, the accounts and their
     charts. The same for every reader of the statement (so cacheable per version)."""

@@ -15,8 +15,8 @@ import psycopg2
 import pytest
 from django.db import connection
 
+from bench.synthetic import create_synthetic
 from grants.models import AllocationLine, AuditChange, Statement
-from grants.synthetic import create_synthetic
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 

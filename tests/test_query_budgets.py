@@ -4,9 +4,9 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from bench.synthetic import create_synthetic
 from grants.models import GrantYear, Municipality
 from grants.services import register_grant
-from grants.synthetic import create_synthetic
 
 PAGES = [
     "/",

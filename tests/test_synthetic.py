@@ -1,8 +1,9 @@
+import pytest
 from django.db import transaction
 
-from grants.models import AllocationLine, Initiative, Statement
+from bench.synthetic import create_synthetic
+from grants.models import AllocationLine, Initiative, InitiativeAmount, Statement
 from grants.rules import statement_figures
-from grants.synthetic import create_synthetic
 
 
 def synthetic_figures():
@@ -43,3 +44,16 @@ def test_synthetic_data_is_balanced_marked_and_deterministic(seed):
         Statement.objects.get(grant__municipality__code="183", grant__grant_year__year=2016).status
         == "draft"
     )
+
+
+def test_synthetic_data_is_all_or_nothing(seed, monkeypatch):
+    """create_synthetic is one transaction: a failure at its last step leaves nothing of it."""
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the last step fails")
+
+    monkeypatch.setattr(InitiativeAmount.objects, "bulk_create", fail)
+    with pytest.raises(RuntimeError):
+        create_synthetic(1)
+    assert not Statement.objects.filter(box1__startswith="Syntetisk").exists()
+    assert not Initiative.objects.filter(key__startswith="synth-").exists()

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from grants.synthetic import create_synthetic
+from bench.synthetic import create_synthetic
 
 
 class Command(BaseCommand):

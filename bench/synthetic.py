@@ -7,6 +7,7 @@ Scale N multiplies the grant years (4 × N) and the initiatives (15 × N per mun
 
 import random
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -25,11 +26,14 @@ from grants.models import (
     SourceDocument,
     Statement,
 )
+from grants.permissions import statement_queryset
+from grants.services import last_year_split, register_grant, save_statement
 
 SEED = 20161
 SYNTHETIC_BOX1 = (
     "Syntetisk redegørelse (testdata til ydelsesmålinger, ikke en rigtig kommunes tal)."
 )
+DRAFT_CODE, DRAFT_YEAR = "173", 2019  # the benchmarks' entry page (create_draft)
 
 
 def _split(rng: random.Random, total: int, n: int) -> list[int]:
@@ -43,11 +47,11 @@ def _split(rng: random.Random, total: int, n: int) -> list[int]:
 
 
 def _years(scale: int) -> list[GrantYear]:
-    """The real years 2016-2019, plus synthetic years after them when scale > 1."""
-    real = list(GrantYear.objects.filter(year__range=(2016, 2019)).order_by("year"))
+    """The real years 2016-2019, plus synthetic years (2019's form) after them when scale > 1."""
+    years = list(GrantYear.objects.filter(year__range=(2016, 2019)).order_by("year"))
     wanted = 4 * scale
-    if wanted <= len(real):
-        return real[:wanted]
+    if wanted <= len(years):
+        return years[:wanted]
     programme, _ = Programme.objects.get_or_create(
         slug="synthetic",
         defaults={
@@ -57,34 +61,20 @@ def _years(scale: int) -> list[GrantYear]:
             "description": SYNTHETIC_BOX1,
         },
     )
-    template = real[-1]
-    years = list(real)
+    template = years[-1]
+    copied = ("table1_note", "table2_note", "box2_title")
+    dated = ("form_title", "table1_title", "table2_title", "box1_title", "box2_text")
+    row_fields = ("table", "position", "code", "label", "kind", "focus_area_id")
     for year in range(2020, 2016 + wanted):
+        defaults = {f: getattr(template, f) for f in copied} | {
+            f: getattr(template, f).replace("2019", str(year)) for f in dated
+        }
         grant_year, created = GrantYear.objects.get_or_create(
-            year=year,
-            defaults={
-                "programme": programme,
-                "form_title": template.form_title.replace("2019", str(year)),
-                "table1_title": template.table1_title.replace("2019", str(year)),
-                "table2_title": template.table2_title.replace("2019", str(year)),
-                "table1_note": template.table1_note,
-                "table2_note": template.table2_note,
-                "box1_title": template.box1_title.replace("2019", str(year)),
-                "box2_title": template.box2_title,
-                "box2_text": template.box2_text.replace("2019", str(year)),
-            },
+            year=year, defaults={"programme": programme, **defaults}
         )
         if created:
             FormRow.objects.bulk_create(
-                FormRow(
-                    grant_year=grant_year,
-                    table=r.table,
-                    position=r.position,
-                    code=r.code,
-                    label=r.label,
-                    kind=r.kind,
-                    focus_area_id=r.focus_area_id,
-                )
+                FormRow(grant_year=grant_year, **{f: getattr(r, f) for f in row_fields})
                 for r in template.rows.all()
             )
         years.append(grant_year)
@@ -93,6 +83,8 @@ def _years(scale: int) -> list[GrantYear]:
 
 @transaction.atomic
 def create_synthetic(scale: int = 1) -> dict[str, int]:
+    """Grants and submitted, balanced statements for every municipality and year that has none,
+    and 15 × scale initiatives per municipality. One transaction: all of it or nothing."""
     rng = random.Random(SEED + scale)
     source, _ = SourceDocument.objects.get_or_create(
         key="synthetic",
@@ -107,19 +99,14 @@ def create_synthetic(scale: int = 1) -> dict[str, int]:
     years = _years(scale)
     rows_by_year = {y.pk: list(y.rows.all()) for y in years}
     existing = set(Grant.objects.values_list("municipality_id", "grant_year_id"))
-    now = timezone.now()
-    counts = {"statements": 0, "initiatives": 0}
 
     grants = []
     for m in municipalities:
         base = rng.randrange(1_500_000, 60_000_000, 1_000)
         for y in years:
             if (m.pk, y.pk) not in existing:
-                grants.append(
-                    Grant(
-                        municipality=m, grant_year=y, amount=base + rng.randrange(-200, 200) * 1_000
-                    )
-                )
+                amount = base + rng.randrange(-200, 200) * 1_000
+                grants.append(Grant(municipality=m, grant_year=y, amount=amount))
     Grant.objects.bulk_create(grants, batch_size=2000)
     statements = [
         Statement(
@@ -127,7 +114,7 @@ def create_synthetic(scale: int = 1) -> dict[str, int]:
             status=Statement.Status.SUBMITTED,
             box1=SYNTHETIC_BOX1,
             box2_confirmed=True,
-            submitted_at=now,
+            submitted_at=timezone.now(),
             version=3,
         )
         for g in grants
@@ -138,9 +125,8 @@ def create_synthetic(scale: int = 1) -> dict[str, int]:
         rows = rows_by_year[s.grant.grant_year_id]
         for table in (1, 2):
             table_rows = [r for r in rows if r.table == table]
-            for row, amount in zip(
-                table_rows, _split(rng, s.grant.amount, len(table_rows)), strict=True
-            ):
+            amounts = _split(rng, s.grant.amount, len(table_rows))
+            for row, amount in zip(table_rows, amounts, strict=True):
                 spec = "Syntetisk specifikation" if row.takes_specification and amount else ""
                 lines.append(
                     AllocationLine(statement=s, row=row, amount=amount, specification=spec)
@@ -167,32 +153,48 @@ def create_synthetic(scale: int = 1) -> dict[str, int]:
     AuditChange.objects.bulk_create(
         [change for _event, changes in audit for change in changes], batch_size=5000
     )
-    counts["statements"] = len(statements)
 
-    initiatives = []
-    for m in municipalities:
-        for i in range(15 * scale):
-            initiatives.append(
-                Initiative(
-                    key=f"synth-{scale}-{m.code}-{i}",
-                    municipality=m,
-                    title=f"Syntetisk indsats {i + 1} i {m.name}",
-                    description="Syntetisk testindsats til ydelsesmålinger.",
-                    focus_area=rng.choice(areas),
-                    programme=programme,
-                    source=source,
-                )
-            )
+    initiatives = [
+        Initiative(
+            key=f"synth-{scale}-{m.code}-{i}",
+            municipality=m,
+            title=f"Syntetisk indsats {i + 1} i {m.name}",
+            description="Syntetisk testindsats til ydelsesmålinger.",
+            focus_area=rng.choice(areas),
+            programme=programme,
+            source=source,
+        )
+        for m in municipalities
+        for i in range(15 * scale)
+    ]
     Initiative.objects.bulk_create(initiatives, batch_size=5000, ignore_conflicts=True)
-    created = Initiative.objects.filter(key__startswith=f"synth-{scale}-")
     amounts = [
         InitiativeAmount(
             initiative=i,
             year=rng.choice(years).year,
             amount=rng.randrange(50_000, 3_000_000, 1_000),
         )
-        for i in created.only("pk")
+        for i in Initiative.objects.filter(key__startswith=f"synth-{scale}-").only("pk")
     ]
     InitiativeAmount.objects.bulk_create(amounts, batch_size=5000, ignore_conflicts=True)
-    counts["initiatives"] = len(initiatives)
-    return counts
+    return {"statements": len(statements), "initiatives": len(initiatives)}
+
+
+def create_draft(username: str = "lyngby") -> Statement:
+    """Lyngby-Taarbæk's 2019 draft with last year's split saved into it: the entry page the
+    benchmarks measure and write to. Made before create_synthetic, which fills every free year."""
+    user = get_user_model().objects.get(username=username)
+    statement = register_grant(
+        municipality=Municipality.objects.get(code=DRAFT_CODE),
+        grant_year=GrantYear.objects.get(year=DRAFT_YEAR),
+        amount=11_500_000,
+        acting_user=user,
+    )
+    statement = statement_queryset().get(pk=statement.pk)
+    save_statement(
+        statement=statement,
+        values=last_year_split(statement=statement),
+        acting_user=user,
+        expected_version=statement.version,
+    )
+    return statement
