@@ -109,15 +109,7 @@ def create_synthetic(scale: int = 1) -> dict[str, int]:
                 grants.append(Grant(municipality=m, grant_year=y, amount=amount))
     Grant.objects.bulk_create(grants, batch_size=2000)
     statements = [
-        Statement(
-            grant=g,
-            status=Statement.Status.SUBMITTED,
-            box1=SYNTHETIC_BOX1,
-            box2_confirmed=True,
-            submitted_at=timezone.now(),
-            version=3,
-        )
-        for g in grants
+        Statement(grant=g, box1=SYNTHETIC_BOX1, box2_confirmed=True, version=3) for g in grants
     ]
     Statement.objects.bulk_create(statements, batch_size=2000)
     lines, audit = [], []
@@ -146,6 +138,10 @@ def create_synthetic(scale: int = 1) -> dict[str, int]:
             )
         )
     AllocationLine.objects.bulk_create(lines, batch_size=5000)
+    # Submitted after their lines exist: the database freezes a submitted statement's lines.
+    Statement.objects.filter(pk__in=[s.pk for s in statements]).update(
+        status=Statement.Status.SUBMITTED, submitted_at=timezone.now()
+    )
     AuditEvent.objects.bulk_create([event for event, _changes in audit], batch_size=5000)
     for event, changes in audit:
         for change in changes:

@@ -5,6 +5,7 @@ Budget proposals: municipality (code), committee, activity area, type, year (a y
 proposal has an amount) and q over number, title and description."""
 
 import django_filters
+from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +20,29 @@ from grants.models import (
     SourceDocument,
 )
 
+MAX_SEARCH_LENGTH = 200
+MAX_SEARCH_WORDS = 10
+
+
+def validate_search(value: str) -> None:
+    """A search is a few words: every word is one more condition on every row, so a long one
+    costs seconds per page (and SQLite refuses an expression that deep)."""
+    if len(value.split()) > MAX_SEARCH_WORDS:
+        raise forms.ValidationError(
+            _("Søgningen må højst have %(max)s ord; den har %(count)s."),
+            params={"max": MAX_SEARCH_WORDS, "count": len(value.split())},
+            code="too_many_words",
+        )
+
+
+def search_filter(label: str) -> django_filters.CharFilter:
+    return django_filters.CharFilter(
+        method="search",
+        label=label,
+        max_length=MAX_SEARCH_LENGTH,
+        validators=[validate_search],
+    )
+
 
 def initiative_years() -> list[tuple[int, int]]:
     """The years an initiative can have an amount in: those with a known amount, and the grant
@@ -29,7 +53,7 @@ def initiative_years() -> list[tuple[int, int]]:
 
 
 class InitiativeFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label=_("Søg i titel og beskrivelse"))
+    q = search_filter(_("Søg i titel og beskrivelse"))
     municipality = django_filters.ModelChoiceFilter(
         queryset=Municipality.objects.filter(
             Exists(Initiative.objects.filter(municipality=OuterRef("pk")))
@@ -107,7 +131,7 @@ def proposal_years() -> list[tuple[int, int]]:
 
 
 class ProposalFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label=_("Søg i nummer, titel og beskrivelse"))
+    q = search_filter(_("Søg i nummer, titel og beskrivelse"))
     municipality = django_filters.ModelChoiceFilter(
         queryset=Municipality.objects.filter(
             Exists(BudgetProposal.objects.filter(municipality=OuterRef("pk")))

@@ -6,9 +6,12 @@ Figures across statements come from committee.reports; charts from committee.cha
 same figures as the tables beside them.
 """
 
+import hashlib
+
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django_tables2 import RequestConfig
 
@@ -131,16 +134,34 @@ def _initiative_list_context(request: HttpRequest) -> dict:
 def initiative_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The filtered table, every row (not just the page), as xlsx or CSV."""
     filterset, table = _initiative_table(request)
+    if not filterset.is_valid():
+        problems = [
+            f"{filterset.form[name].label}: {' '.join(errors)}"
+            for name, errors in filterset.form.errors.items()
+        ]
+        return HttpResponse(
+            _("Filtrene kan ikke bruges, så intet er hentet. %(problems)s")
+            % {"problems": " ".join(problems)},
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
     RequestConfig(request, paginate=False).configure(table)  # the page's sort order
-    rows = initiative_export_rows(table, base_url=request.build_absolute_uri("/").rstrip("/"))
-    if fmt == "xlsx":
-        response = HttpResponse(rows_workbook(rows, _("Indsatser")), content_type=XLSX)
-    elif fmt == "csv":
-        response = HttpResponse(csv_content(rows), content_type="text/csv; charset=utf-8")
-    else:
+    if fmt not in ("xlsx", "csv"):
         raise Http404
-    response["Content-Disposition"] = f'attachment; filename="indsatser.{fmt}"'
-    return response
+    base_url = request.build_absolute_uri("/").rstrip("/")
+
+    def build() -> bytes | str:
+        rows = initiative_export_rows(table, base_url)
+        return rows_workbook(rows, _("Indsatser")) if fmt == "xlsx" else csv_content(rows)
+
+    query = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:16]
+    return page_cache.download(
+        request,
+        etag=f"initiatives-{page_cache.data_version()}-{get_language()}-{query}",
+        filename=f"indsatser.{fmt}",
+        content_type=XLSX if fmt == "xlsx" else "text/csv; charset=utf-8",
+        build=build,
+    )
 
 
 def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:

@@ -130,9 +130,10 @@ AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failed attempt, kept for the administrators
-if env_bool("BEHIND_PROXY", False):
-    AXES_IPWARE_PROXY_COUNT = 1
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# The address a failure is counted against: REMOTE_ADDR, or behind our proxy the last entry of
+# X-Forwarded-For, the one the proxy itself wrote (grants.middleware.client_address).
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+AXES_CLIENT_IP_CALLABLE = "grants.middleware.client_address"
 
 # Content-Security-Policy: everything from our own origin, no inline script or style anywhere.
 CONTENT_SECURITY_POLICY = {
@@ -197,7 +198,7 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("BEHIND_PROXY", False):
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 

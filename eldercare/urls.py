@@ -4,6 +4,8 @@ from django.urls import include, path
 
 from grants import views as grant_views
 
+handler500 = "grants.views.server_error"
+
 urlpatterns = [
     path("healthz", grant_views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

@@ -62,11 +62,13 @@ def _key(*parts: object) -> str:
     return f"eldercare:{parts[0]}:{digest}"
 
 
-def for_statement(statement: Statement, kind: str, build: Callable[[], Any]) -> Any:
+def for_statement(
+    statement: Statement, kind: str, build: Callable[[], Any], *, version: int | None = None
+) -> Any:
     """`build()` once per data version for a submitted statement; drafts are built afresh."""
     if not statement.is_submitted:
         return build()
-    key = _key("statement", kind, statement.pk, data_version())
+    key = _key("statement", kind, statement.pk, version or data_version())
     value = cache.get(key)
     if value is None:
         value = build()
@@ -184,3 +186,20 @@ def render_page(
         "cached_page.html",
         {"cached_title": mark_safe(title), "cached_content": mark_safe(body)},  # noqa: S308
     )
+
+
+def download(
+    request: HttpRequest, *, etag: str, filename: str, content_type: str, build: Callable[[], Any]
+) -> HttpResponse:
+    """A file download: private to this user (never stored by a shared proxy), revalidated every
+    time, and answered 304 Not Modified without building the file when the browser's copy carries
+    the current ETag (what the file is built from: a statement's version, the data version)."""
+    tag = f'"{etag}"'
+    if tag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(build(), content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["ETag"] = tag
+    response["Cache-Control"] = "private, no-cache"
+    return response

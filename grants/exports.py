@@ -10,6 +10,7 @@ from io import BytesIO, StringIO
 
 from openpyxl import Workbook
 from openpyxl.cell import Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -36,7 +37,10 @@ CONFIRMED_MARK = "X"
 
 
 def put_text(cell: Cell, value: str) -> Cell:
-    """Store user text as text, never as a formula (openpyxl turns a leading "=" into one)."""
+    """Store user text as text, never as a formula (openpyxl turns a leading "=" into one).
+    Control characters, which a worksheet cannot hold (openpyxl refuses them), are dropped: the
+    forms and imports refuse them, but no stored text may ever break an export for everyone."""
+    value = ILLEGAL_CHARACTERS_RE.sub("", value) if value else value
     cell.value = value
     cell.data_type = "s"
     if value and value.startswith(FORMULA_PREFIXES):

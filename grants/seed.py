@@ -153,17 +153,17 @@ def load_statements() -> int:
             box1 = (FIXTURES / "seed" / rec["box1_file"]).read_text(encoding="utf-8").strip()
         submitted = rec["status"] == Statement.Status.SUBMITTED
         statement = Statement.objects.create(
-            grant=grant,
-            status=rec["status"],
-            box1=box1,
-            box2_confirmed=rec["box2_confirmed"],
-            submitted_at=timezone.now() if submitted else None,
+            grant=grant, box1=box1, box2_confirmed=rec["box2_confirmed"]
         )
         for row in grant_year.rows.all():
             value = rec["lines"][str(row.table)].get(row.code)
             amount, spec = value if isinstance(value, list) else (value, "")
             AllocationLine.objects.create(
                 statement=statement, row=row, amount=amount, specification=spec
+            )
+        if submitted:  # after its lines: the database freezes a submitted statement's lines
+            Statement.objects.filter(pk=statement.pk).update(
+                status=Statement.Status.SUBMITTED, submitted_at=timezone.now()
             )
         event = AuditEvent.objects.create(
             statement=statement,

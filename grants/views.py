@@ -1,9 +1,11 @@
+import sys
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -79,6 +81,18 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @login_not_required
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Our own 500 page, and a 503 while the database cannot be reached (as /healthz answers).
+    Rendered without the database: the error may be that it is gone."""
+    unavailable = isinstance(sys.exc_info()[1], OperationalError | InterfaceError)
+    template, status = ("errors/503.html", 503) if unavailable else ("errors/500.html", 500)
+    response = HttpResponse(render_to_string(template), status=status)
+    if unavailable:
+        response["Retry-After"] = "30"
+    return response
+
+
+@login_not_required
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     """200 when the app and its database answer, 503 otherwise."""
@@ -147,10 +161,16 @@ def export_statement_bytes(pk: int) -> bytes:
 
 def statement_export(request: HttpRequest, code: str, year: int) -> HttpResponse:
     statement = get_statement_for_user(request.user, code, year, lines=False)
-    content = cache.for_statement(statement, "xlsx", lambda: export_statement_bytes(statement.pk))
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{statement_filename(statement)}"'
-    return response
+    version = cache.data_version()
+    return cache.download(
+        request,
+        etag=f"statement-{statement.pk}-{statement.version}-{version}",
+        filename=statement_filename(statement),
+        content_type=XLSX,
+        build=lambda: cache.for_statement(
+            statement, "xlsx", lambda: export_statement_bytes(statement.pk), version=version
+        ),
+    )
 
 
 # --- Finance staff: writing -------------------------------------------------------------------
@@ -609,18 +629,24 @@ def _render_conflict_import(request, statement, error):
 
 def year_export_xlsx(request: HttpRequest, year: int) -> HttpResponse:
     grant_year = get_object_or_404(GrantYear, year=year)
-    response = HttpResponse(year_workbook(grant_year), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="redegoerelser-{year}.xlsx"'
-    return response
+    return cache.download(
+        request,
+        etag=f"year-{grant_year.pk}-xlsx-{cache.data_version()}",
+        filename=f"redegoerelser-{year}.xlsx",
+        content_type=XLSX,
+        build=lambda: year_workbook(grant_year),
+    )
 
 
 def year_export_csv(request: HttpRequest, year: int) -> HttpResponse:
     grant_year = get_object_or_404(GrantYear, year=year)
-    response = HttpResponse(
-        csv_content(year_summary_rows(grant_year)), content_type="text/csv; charset=utf-8"
+    return cache.download(
+        request,
+        etag=f"year-{grant_year.pk}-csv-{cache.data_version()}",
+        filename=f"redegoerelser-{year}.csv",
+        content_type="text/csv; charset=utf-8",
+        build=lambda: csv_content(year_summary_rows(grant_year)),
     )
-    response["Content-Disposition"] = f'attachment; filename="redegoerelser-{year}.csv"'
-    return response
 
 
 # --- The accounts (regnskab) ---------------------------------------------------------------------

@@ -69,13 +69,7 @@ def make_statement(
         grant_year = GrantYear.objects.get(year=grant_year)
     total = sum(table1.values())
     grant = Grant.objects.create(municipality=municipality, grant_year=grant_year, amount=total)
-    statement = Statement.objects.create(
-        grant=grant,
-        status=Statement.Status.SUBMITTED if submitted else Statement.Status.DRAFT,
-        submitted_at=timezone.now() if submitted else None,
-        box1=box1,
-        box2_confirmed=submitted,
-    )
+    statement = Statement.objects.create(grant=grant, box1=box1, box2_confirmed=submitted)
     rows = list(grant_year.rows.order_by("table", "position"))
     if table2 is None:
         first = next(r for r in rows if r.table == 2)
@@ -90,6 +84,11 @@ def make_statement(
         )
         for row in rows
     )
+    if submitted:  # after its lines: the database freezes a submitted statement's lines
+        Statement.objects.filter(pk=statement.pk).update(
+            status=Statement.Status.SUBMITTED, submitted_at=timezone.now()
+        )
+        statement.refresh_from_db()
     return statement
 
 

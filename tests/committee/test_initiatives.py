@@ -258,3 +258,21 @@ def test_an_unknown_filter_value_matches_nothing(client, reader):
     html = page(client, reader, "?municipality=999")
     assert titles(html) == []
     assert "Ingen indsatser matcher filtrene." in html
+
+
+def test_long_searches_are_refused_with_a_message_not_run(client, reader):
+    """A 2.000-word q took 10 s a page on PostgreSQL, and 3.000 words answered 500 on SQLite."""
+    client.force_login(reader)
+    words = " ".join(f"ord{n}" for n in range(3000))
+    for url in ("/initiatives/", "/proposals/"):
+        response = client.get(url, {"q": words})
+        assert response.status_code == 200
+        assert "højst have 200 tegn" in response.content.decode()
+        response = client.get(url, {"q": " ".join(["a"] * 11)})
+        assert "Søgningen må højst have 10 ord; den har 11." in response.content.decode()
+    for fmt in ("xlsx", "csv"):
+        response = client.get(f"/initiatives/export.{fmt}", {"q": words})
+        assert response.status_code == 400
+        assert "højst have 200 tegn" in response.content.decode()
+    # A normal search still works.
+    assert "Løft af aftenvagten" in client.get("/initiatives/", {"q": "aftenvagt"}).content.decode()

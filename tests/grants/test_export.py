@@ -1,6 +1,7 @@
 """The statement workbook: written to disk, read back with openpyxl, recalculated by LibreOffice."""
 
 import shutil
+from io import BytesIO
 
 import pytest
 from django.core.management import call_command
@@ -10,6 +11,7 @@ from grants.exports import statement_workbook
 from grants.rules import statement_figures
 from grants.services import StatementValues, reopen_statement, save_statement
 from tests.conftest import get_statement
+from tests.factories import make_statement
 from tests.libreoffice import recalculated_rows
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
@@ -145,3 +147,50 @@ def test_submitted_export_is_cached_per_version_and_fresh_after_reopening(
 
     ws = load_workbook(BytesIO(fresh)).active
     assert "Ny tekst" in [c.value for row in ws.iter_rows() for c in row]
+
+
+def test_a_control_character_in_stored_text_never_breaks_an_export(client, reader):
+    """One \\x01 in Boks 1 answered 500 for that workbook and the whole year's; one \\x07 in an
+    initiative's title broke the initiatives' download (openpyxl refuses C0 characters)."""
+    from grants.models import Initiative
+    from tests.factories import make_initiative
+
+    s = make_statement("183", 2017, {"livskvalitet": 100}, submitted=False, box1="før\x01efter")
+    make_initiative("183", title="Klokke\x07spil")
+    client.force_login(reader)
+    for url in (
+        f"/statements/183/{s.grant.grant_year.year}/export.xlsx",
+        f"/years/{s.grant.grant_year.year}/export.xlsx",
+        "/initiatives/export.xlsx",
+        "/initiatives/export.csv",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+    ws = load_workbook(
+        BytesIO(client.get(f"/statements/183/{s.grant.grant_year.year}/export.xlsx").content)
+    ).active
+    values = [c.value for row in ws.iter_rows() for c in row]
+    assert "førefter" in values, [v for v in values if v and "før" in str(v)]
+    assert Initiative.objects.filter(title="Klokke\x07spil").exists()  # stored text untouched
+
+
+def test_exports_are_private_and_revalidated_by_etag(client, reader, lyngby):
+    client.force_login(reader)
+    for url in (
+        "/statements/173/2018/export.xlsx",
+        "/years/2018/export.csv",
+        "/initiatives/export.csv",
+    ):
+        response = client.get(url)
+        assert response["Cache-Control"] == "private, no-cache", url
+        etag = response["ETag"]
+        again = client.get(url, HTTP_IF_NONE_MATCH=etag)
+        assert again.status_code == 304 and again.content == b"", url
+    statement_etag = client.get("/statements/173/2018/export.xlsx")["ETag"]
+    assert f"-{get_statement('173', 2018).version}-" in statement_etag
+    # Any change to the data gives a new ETag, and the file again.
+    from tests.factories import make_initiative
+
+    make_initiative("173", title="Ny indsats")
+    response = client.get("/initiatives/export.csv", HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 200 and "Ny indsats" in response.content.decode("utf-8-sig")

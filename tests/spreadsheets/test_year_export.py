@@ -7,6 +7,8 @@ import pytest
 from django.core.management import call_command
 from openpyxl import load_workbook
 
+from grants.models import FormRow
+from tests.factories import make_grant_year, make_statement
 from tests.libreoffice import convert, recalculated_rows
 
 
@@ -88,10 +90,10 @@ def test_year_csv_opens_in_libreoffice_with_the_right_numbers(client, reader, tm
 def test_a_row_added_to_the_form_later_shifts_no_column(client, reader):
     """Columns are matched by row code: a row added after a statement was made is blank for it,
     and the statement's amounts stay under their own headings."""
-    from grants.models import FormRow, GrantYear
-
-    grant_year = GrantYear.objects.get(year=2018)
-    # A new first row of Tabel 1: every later row moves one position down.
+    grant_year = make_grant_year(2030)
+    make_statement("183", grant_year, {"omraade": 700, "andet": 300}, submitted=False)
+    # A new first row of Tabel 1: every later row moves one position down (the year's form is
+    # not frozen: nothing on it is submitted).
     for row in grant_year.rows.filter(table=1).order_by("-position"):
         row.position += 1
         row.save(update_fields=["position"])
@@ -99,11 +101,11 @@ def test_a_row_added_to_the_form_later_shifts_no_column(client, reader):
         grant_year=grant_year, table=1, position=1, code="ny", label="Ny række", kind="normal"
     )
     client.force_login(reader)
-    text = client.get("/years/2018/export.csv").content.decode()
+    text = client.get("/years/2030/export.csv").content.decode()
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))
     header = [h.lstrip("\ufeff") for h in rows[0]]
-    lyngby = next(r for r in rows if r[0] == "173")
-    assert lyngby[header.index("Tabel 1 – Ny række")] == ""
-    assert lyngby[header.index("Tabel 1 – Livskvalitet")] == "8.879.000"
-    assert lyngby[header.index("Tabel 1 i alt")] == "11.280.000"
-    assert lyngby[header.index("Tabel 2 i alt")] == "11.280.000"
+    ishoj = next(r for r in rows if r[0] == "183")
+    assert ishoj[header.index("Tabel 1 – Ny række")] == ""
+    assert ishoj[header.index("Tabel 1 – Et område")] == "700"
+    assert ishoj[header.index("Tabel 1 – Andet")] == "300"
+    assert ishoj[header.index("Tabel 1 i alt")] == "1.000"
