@@ -19,7 +19,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
-DRAFT = "/statements/173/2019"  # the draft bench/synthetic.py (create_draft) makes
+DRAFT = "/statements/173/vaerdighed/2019"  # the draft bench/synthetic.py (create_draft) makes
 
 
 def log(message: str) -> None:

@@ -15,18 +15,18 @@ from locust import HttpUser, constant, events, task
 from bench.common import DRAFT, form_values
 
 READ_PATHS = [
-    "/statements/173/2018/",
+    "/statements/173/vaerdighed/2018/",
     "/",
     "/initiatives/?municipality=173&focus_area=livskvalitet",
     "/municipalities/173/",
-    "/statements/183/2016/",
-    "/years/2018/compare/",
+    "/statements/183/vaerdighed/2016/",
+    "/years/vaerdighed/2018/compare/",
     f"{DRAFT}/",
 ]
 EXPORT_PATHS = [
-    "/statements/173/2018/export.xlsx",
+    "/statements/173/vaerdighed/2018/export.xlsx",
     f"{DRAFT}/export.xlsx",
-    "/years/2018/export.xlsx",
+    "/years/vaerdighed/2018/export.xlsx",
 ]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 AMOUNTS = itertools.count(int(time.time()) % 100_000 * 10)  # never a value an earlier run saved

@@ -35,13 +35,18 @@ RESULTS, DOC = ROOT / "bench" / "results.json", ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 TARGETS = [  # name, path, wrk connections, kind
     ("baseline", "/bench/baseline", 16, "baseline"),
-    ("statement_page", "/statements/173/2018/", 16, "page"),
+    ("statement_page", "/statements/173/vaerdighed/2018/", 16, "page"),
     ("entry_page", f"{DRAFT}/edit/", 16, "page"),
     ("initiatives_filtered", "/initiatives/?municipality=173&focus_area=livskvalitet", 16, "page"),
     ("overview", "/", 16, "page"),
     ("municipality_page", "/municipalities/173/", 16, "page"),
-    ("statement_xlsx", "/statements/173/2018/export.xlsx", 16, "xlsx"),
-    ("year_export", "/years/2018/export.xlsx", 4, "export"),  # 98 statements: 16 is too many
+    ("statement_xlsx", "/statements/173/vaerdighed/2018/export.xlsx", 16, "xlsx"),
+    (
+        "year_export",
+        "/years/vaerdighed/2018/export.xlsx",
+        4,
+        "export",
+    ),  # 98 statements: 16 is too many
 ]
 RATIO_TARGET = {"page": 0.5, "xlsx": 0.15}
 STABILITY, P99_LIMIT_MS, SECONDS, PROBE_SECONDS = 0.20, 250.0, 10, 5

@@ -48,7 +48,11 @@ def _split(rng: random.Random, total: int, n: int) -> list[int]:
 
 def _years(scale: int) -> list[GrantYear]:
     """The real years 2016-2019, plus synthetic years (2019's form) after them when scale > 1."""
-    years = list(GrantYear.objects.filter(year__range=(2016, 2019)).order_by("year"))
+    years = list(
+        GrantYear.objects.filter(programme__slug="vaerdighed", year__range=(2016, 2019)).order_by(
+            "year"
+        )
+    )
     wanted = 4 * scale
     if wanted <= len(years):
         return years[:wanted]
@@ -70,7 +74,7 @@ def _years(scale: int) -> list[GrantYear]:
             f: getattr(template, f).replace("2019", str(year)) for f in dated
         }
         grant_year, created = GrantYear.objects.get_or_create(
-            year=year, defaults={"programme": programme, **defaults}
+            programme=programme, year=year, defaults=defaults
         )
         if created:
             FormRow.objects.bulk_create(
@@ -182,7 +186,7 @@ def create_draft(username: str = "lyngby") -> Statement:
     user = get_user_model().objects.get(username=username)
     statement = register_grant(
         municipality=Municipality.objects.get(code=DRAFT_CODE),
-        grant_year=GrantYear.objects.get(year=DRAFT_YEAR),
+        grant_year=GrantYear.objects.get(programme__slug="vaerdighed", year=DRAFT_YEAR),
         amount=11_500_000,
         acting_user=user,
     )

@@ -109,13 +109,21 @@ def split_history_chart(history: SplitHistory, *, chart_id: str, title: str, tab
 
 
 def money_trail_chart(trail: Sequence[TrailYear], *, chart_id: str, title: str, table_caption: str):
-    """Grant funding rising above the line, proposed changes (reductions) hanging below it."""
-    series = [_("Finansieret af puljen (kr.)"), _("Foreslået ændring i budgetforslag (kr.)")]
-    columns = [Column(str(t.year), [t.funding, t.proposed]) for t in trail]
+    """Funding rising above the line, proposed changes (reductions) hanging below it."""
+    series = [_("Finansiering (kr.)"), _("Foreslået ændring i budgetforslag (kr.)")]
+    columns = [
+        Column(
+            str(t.year),
+            [t.funding, t.proposed],
+            [_("bloktilskud") if t.stage == "block_grant" else "", ""],
+        )
+        for t in trail
+    ]
     description = _(
-        "Søjler pr. år: tilskud fra puljen over nullinjen, budgetforslagenes ændringer under "
-        "nullinjen (negativt er en besparelse). År uden kendt tilskud er skrevet som ukendt. "
-        "Tallene står også i tabellen ”%(caption)s”."
+        "Søjler pr. år: finansieringen (fra puljen eller kommunens eget budget) over nullinjen, "
+        "budgetforslagenes ændringer under nullinjen (negativt er en besparelse). År uden kendt "
+        "beløb er skrevet som ukendt, år hvor puljen var overgået til bloktilskuddet som "
+        "bloktilskud. Tallene står også i tabellen ”%(caption)s”."
     ) % {"caption": table_caption}
     return column_chart(
         chart_id=chart_id,

@@ -24,7 +24,9 @@ from grants.models import (
     Grant,
     GrantYear,
     Initiative,
+    InitiativeAmount,
     Municipality,
+    Programme,
     Statement,
 )
 from grants.money import format_share
@@ -48,12 +50,14 @@ class YearStatus:
         return self.submitted + self.drafts + self.not_started
 
 
-def status_counts() -> list[YearStatus]:
-    """Per grant year: how many municipalities have submitted, drafted or not started (no
-    statement, or no grant registered yet). Two queries whatever the number of years."""
+def status_counts(programme: Programme) -> list[YearStatus]:
+    """Per grant year of `programme`: how many municipalities have submitted, drafted or not
+    started (no statement, or no grant registered yet). Two queries whatever the number of
+    years."""
     municipalities = Municipality.objects.count()
     years = (
-        GrantYear.objects.select_related("programme")
+        GrantYear.objects.filter(programme=programme)
+        .select_related("programme")
         .annotate(
             submitted=Count("grants", filter=Q(grants__statement__status=SUBMITTED)),
             drafts=Count("grants", filter=Q(grants__statement__status=Statement.Status.DRAFT)),
@@ -72,6 +76,7 @@ def status_counts() -> list[YearStatus]:
 def allocation_sums(
     *,
     table: int,
+    programme: Programme,
     year: int | None = None,
     municipality: Municipality | None = None,
     by_year: bool = False,
@@ -80,8 +85,12 @@ def allocation_sums(
     """Sum the amounts of SUBMITTED statements' lines of Tabel `table` in the database, grouped by
     form row code, and also by year (`year` key) and/or municipality (`municipality_id` key).
     Each dict has `code` and `total` (an unfilled line counts as 0 in a sum of submitted
-    statements, which balance by rule). One query."""
-    lines = AllocationLine.objects.filter(statement__status=SUBMITTED, row__table=table)
+    statements, which balance by rule). Only `programme`'s statements. One query."""
+    lines = AllocationLine.objects.filter(
+        statement__status=SUBMITTED,
+        row__table=table,
+        statement__grant__grant_year__programme=programme,
+    )
     if year is not None:
         lines = lines.filter(statement__grant__grant_year__year=year)
     if municipality is not None:
@@ -111,10 +120,14 @@ class Category:
     label: str
 
 
-def categories(table: int, years: Iterable[int] | None = None) -> list[Category]:
-    """The rows of Tabel `table`, by code, in the form's order, labelled as in the latest of
-    `years` (all grant years when None) that has the row. One query."""
-    rows = FormRow.objects.filter(table=table).select_related("grant_year")
+def categories(
+    table: int, programme: Programme, years: Iterable[int] | None = None
+) -> list[Category]:
+    """The rows of Tabel `table` of `programme`'s forms, by code, in the form's order, labelled
+    as in the latest of `years` (all its grant years when None) that has the row. One query."""
+    rows = FormRow.objects.filter(table=table, grant_year__programme=programme).select_related(
+        "grant_year"
+    )
     if years is not None:
         rows = rows.filter(grant_year__year__in=list(years))
     latest: dict[str, FormRow] = {}
@@ -168,9 +181,14 @@ def _lines(cats: list[Category], totals: dict[str, int]) -> list[Line]:
 def national_breakdown(grant_year: GrantYear, table: int) -> Breakdown:
     """Tabel `table` of `grant_year` summed over all submitted statements, row by row, labelled
     as that year's form labels them."""
-    sums = {s["code"]: s["total"] for s in allocation_sums(table=table, year=grant_year.year)}
+    programme = grant_year.programme
+    sums = {
+        s["code"]: s["total"]
+        for s in allocation_sums(table=table, programme=programme, year=grant_year.year)
+    }
     statements = Statement.objects.filter(status=SUBMITTED, grant__grant_year=grant_year).count()
-    return Breakdown(table, _lines(categories(table, [grant_year.year]), sums), statements)
+    cats = categories(table, programme, [grant_year.year])
+    return Breakdown(table, _lines(cats, sums), statements)
 
 
 # --- A year's comparison of municipalities ------------------------------------------------------
@@ -214,9 +232,12 @@ def year_comparison(grant_year: GrantYear, *, sort: str = "name") -> Comparison:
     """Each municipality's share per focus area (the rows of Tabel 1) in its submitted statement
     of `grant_year`, and the whole country's, from the same sums. `sort` is a column key (`name`,
     `total` or a row code), descending with a leading "-"; unknown keys sort by name."""
-    cats = categories(1, [grant_year.year])
+    cats = categories(1, grant_year.programme, [grant_year.year])
     per: dict[int, dict[str, int]] = defaultdict(dict)
-    for s in allocation_sums(table=1, year=grant_year.year, by_municipality=True):
+    sums = allocation_sums(
+        table=1, programme=grant_year.programme, year=grant_year.year, by_municipality=True
+    )
+    for s in sums:
         per[s["municipality_id"]][s["code"]] = s["total"]
     country: dict[str, int] = defaultdict(int)
     for totals in per.values():
@@ -273,13 +294,13 @@ class SplitHistory:
         return [(c, [y.lines[i] for y in self.years]) for i, c in enumerate(self.categories)]
 
 
-def municipality_split_history(municipality: Municipality) -> SplitHistory:
+def municipality_split_history(municipality: Municipality, programme: Programme) -> SplitHistory:
     """Tabel 1 of each of the municipality's submitted statements, year by year."""
     per_year: dict[int, dict[str, int]] = defaultdict(dict)
-    for s in allocation_sums(table=1, municipality=municipality, by_year=True):
+    for s in allocation_sums(table=1, programme=programme, municipality=municipality, by_year=True):
         per_year[s["year"]][s["code"]] = s["total"]
     years = sorted(per_year)
-    cats = categories(1, years) if years else []
+    cats = categories(1, programme, years) if years else []
     return SplitHistory(cats, [YearSplit(y, _lines(cats, per_year[y])) for y in years])
 
 
@@ -295,12 +316,17 @@ class ProposalEffect:
 
 @dataclass(frozen=True)
 class TrailYear:
-    """One year of an initiative's money trail. `funding` None is unknown (never 0);
-    `funding_from` names the "og fremover" amount a later year's funding is taken from."""
+    """One year of an initiative's money trail: what funded it, and what budget proposals
+    proposed. `funding` None is unknown (never 0), unless `stage` says why there is no amount:
+    the pool's money was by then part of the block grant. `funding_from` names the "og
+    fremover" amount a later year's funding is taken from; `amount_row` is the InitiativeAmount
+    the year's figure comes from (its source document and any note on it)."""
 
     year: int
     funding: int | None
+    stage: str  # "pool", "own", "block_grant" or "" (unknown)
     funding_from: str = ""
+    amount_row: InitiativeAmount | None = None
     proposals: list[ProposalEffect] = field(default_factory=list)
 
     @property
@@ -310,38 +336,57 @@ class TrailYear:
             return None
         return sum(p.amount for p in self.proposals)
 
+    @property
+    def stage_label(self) -> str:
+        """Where the year's money came from, in the reader's language."""
+        labels = {
+            "pool": _("Puljen"),
+            "own": _("Kommunens eget budget"),
+            "block_grant": _("Bloktilskud (ikke øremærket)"),
+        }
+        return labels.get(self.stage, _("ukendt"))
+
 
 def _year(item) -> int:
     return item.year
 
 
 def money_trail(initiative: Initiative) -> list[TrailYear]:
-    """Year by year, from the first to the last year anything is known: what the grant funded and
-    what budget proposals proposed. Expects `amounts` and `proposals__amounts` prefetched (see
+    """Year by year: what funded the initiative (its pool, the municipality's own budget, or, once
+    the pool's money went into the block grant, the block grant) and what budget proposals
+    proposed. Expects `programme`, `amounts` and `proposals__amounts` loaded (see
     committee.views) so the page stays at a fixed number of queries. Figures are never invented:
-    a year with no amount is unknown, except that an "og fremover" amount carries on, as the
-    source says."""
-    # A row may hold only what was spent (`actual`); its grant amount is then unknown.
-    amounts = sorted((a for a in initiative.amounts.all() if a.amount is not None), key=_year)
+    a year with no amount is unknown, except that an "og fremover" amount carries on while the
+    pool runs, as the source says, and a year from which the pool is part of the block grant
+    says so instead of "unknown"."""
+    programme = initiative.programme
+    rows = sorted(initiative.amounts.all(), key=_year)
     effects: dict[int, list[ProposalEffect]] = defaultdict(list)
     for proposal in initiative.proposals.all():
         for pa in proposal.amounts.all():
             effects[pa.year].append(ProposalEffect(proposal, pa.amount, pa.fte))
-    years = {a.year for a in amounts} | set(effects)
+    years = {a.year for a in rows if a.amount is not None or a.funding} | set(effects)
     if not years:
         return []
+    last = max(years)
+    if programme is not None and any(a.onward or a.funding == "pool" for a in rows):
+        # A pool's amount "og fremover" runs to the pool's end; show the year it moved on too.
+        last = max(last, programme.block_grant_from or programme.last_year or last)
     trail = []
-    for year in range(min(years), max(years) + 1):
-        own = next((a for a in amounts if a.year == year), None)
-        onward = next((a for a in reversed(amounts) if a.onward and a.year < year), None)
-        if own is not None:
-            funding, funding_from = own.amount, ""
-        elif onward is not None:
-            funding, funding_from = onward.amount, onward.year_label
+    for year in range(min(years), last + 1):
+        known = initiative.amount_in(year)
+        in_block_grant = programme is not None and programme.in_block_grant(year)
+        if known is not None and (known.amount is not None or known.funding):
+            carried = known.year_label if known.year != year else ""
+            row = TrailYear(year, known.amount, known.funding, carried, known)
+        elif in_block_grant:
+            row = TrailYear(year, None, "block_grant")
         else:
-            funding, funding_from = None, ""
+            row = TrailYear(year, None, "")
         proposals = sorted(effects.get(year, []), key=lambda e: e.proposal.code)
-        trail.append(TrailYear(year, funding, funding_from, proposals))
+        trail.append(
+            TrailYear(row.year, row.funding, row.stage, row.funding_from, row.amount_row, proposals)
+        )
     return trail
 
 

@@ -21,7 +21,7 @@ urlpatterns = [
     ),
     path("initiatives/<int:pk>/", views.initiative_detail, name="initiative"),
     path("municipalities/<str:code>/", views.municipality_detail, name="municipality"),
-    path("years/<int:year>/compare/", views.year_compare, name="year_compare"),
+    path("years/<slug:programme>/<int:year>/compare/", views.year_compare, name="year_compare"),
     path("proposals/", views.proposal_list, name="proposals"),
     path("proposals/<int:pk>/", views.proposal_detail, name="proposal"),
 ]

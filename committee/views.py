@@ -27,8 +27,17 @@ from committee.tables import (
 )
 from grants import cache as page_cache
 from grants.exports import csv_content
-from grants.models import GrantYear, Initiative, InitiativeAmount, Municipality, Statement
+from grants.models import (
+    DEFAULT_PROGRAMME,
+    GrantYear,
+    Initiative,
+    InitiativeAmount,
+    Municipality,
+    Programme,
+    Statement,
+)
 from grants.permissions import can_write_municipality
+from grants.rules import reconcile
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -36,7 +45,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def _initiatives() -> QuerySet[Initiative]:
     return Initiative.objects.select_related(
         "municipality", "focus_area", "programme", "source"
-    ).prefetch_related(Prefetch("amounts", queryset=InitiativeAmount.objects.order_by("year")))
+    ).prefetch_related(
+        Prefetch(
+            "amounts", queryset=InitiativeAmount.objects.select_related("source").order_by("year")
+        )
+    )
 
 
 def _proposals() -> QuerySet[BudgetProposal]:
@@ -46,6 +59,11 @@ def _proposals() -> QuerySet[BudgetProposal]:
 
 
 # --- Overview -----------------------------------------------------------------------------------
+
+
+def chosen_programme(request: HttpRequest) -> Programme:
+    """?programme=<slug>, Værdighedsmilliarden when none is named; an unknown one is a 404."""
+    return get_object_or_404(Programme, slug=request.GET.get("programme") or DEFAULT_PROGRAMME)
 
 
 def _chosen_year(request: HttpRequest, statuses: list[reports.YearStatus]) -> GrantYear | None:
@@ -70,22 +88,28 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 
 def _overview_context(request: HttpRequest) -> dict:
-    statuses = reports.status_counts()
+    programme = chosen_programme(request)
+    statuses = reports.status_counts(programme)
     grant_year = _chosen_year(request, statuses)
+    with_form = [s for s in statuses if s.grant_year.has_form]
     status_caption = _("Redegørelsernes status pr. tilskudsår (antal kommuner)")
     context = {
+        "programme": programme,
+        "programmes": Programme.objects.all(),
         "statuses": statuses,
         "status_caption": status_caption,
         "status_chart": charts.status_chart(
-            statuses, chart_id="chart-status", table_caption=status_caption
-        ),
+            with_form, chart_id="chart-status", table_caption=status_caption
+        )
+        if with_form
+        else "",
         "grant_year": grant_year,
         "breakdowns": [],
         "statements": Statement.objects.select_related(
-            "grant__municipality", "grant__grant_year"
+            "grant__municipality", "grant__grant_year__programme"
         ).filter(grant__grant_year=grant_year),
     }
-    if grant_year is not None:
+    if grant_year is not None and grant_year.has_form:
         for table, title in ((1, grant_year.table1_title), (2, grant_year.table2_title)):
             breakdown = reports.national_breakdown(grant_year, table)
             caption = _("Tabel %(table)s, hele landet: kr. og andel pr. række") % {"table": table}
@@ -205,14 +229,34 @@ def municipality_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 def _municipality_detail_context(request: HttpRequest, code: str) -> dict:
     municipality = get_object_or_404(Municipality, code=code)
+    programme = chosen_programme(request)
     grants = {
-        g.grant_year_id: g for g in municipality.grants.select_related("statement", "grant_year")
+        g.grant_year_id: g
+        for g in municipality.grants.select_related("statement", "grant_year", "source")
     }
-    years = [
-        {"grant_year": gy, "grant": grants.get(gy.pk)}
-        for gy in GrantYear.objects.select_related("programme")
-    ]
-    history = reports.municipality_split_history(municipality)
+    initiatives = list(_initiatives().filter(municipality=municipality))
+    programmes = []
+    grant_years = GrantYear.objects.select_related("programme").order_by(
+        "programme__first_year", "programme__name", "year"
+    )
+    for p in Programme.objects.all():
+        rows = []
+        for gy in (gy for gy in grant_years if gy.programme_id == p.pk):
+            grant = grants.get(gy.pk)
+            funded = [i for i in initiatives if i.programme_id == p.pk]
+            rows.append(
+                {
+                    "grant_year": gy,
+                    "grant": grant,
+                    "reconciliation": reconcile(
+                        grant=grant.amount, grant_year=gy, table1=[], initiatives=funded
+                    )
+                    if grant is not None and funded
+                    else None,
+                }
+            )
+        programmes.append({"programme": p, "years": rows})
+    history = reports.municipality_split_history(municipality, programme)
     proposals = list(_proposals().filter(municipality=municipality))
     proposal_years = sorted({a.year for p in proposals for a in p.amounts.all()})
     proposal_rows = [
@@ -228,7 +272,8 @@ def _municipality_detail_context(request: HttpRequest, code: str) -> dict:
     caption = _("Fordeling på områder (tabel 1) pr. år, indsendte redegørelser (kr.)")
     return {
         "municipality": municipality,
-        "years": years,
+        "programme": programme,
+        "programmes": programmes,
         "history": history,
         "history_caption": caption,
         "history_chart": charts.split_history_chart(
@@ -239,7 +284,7 @@ def _municipality_detail_context(request: HttpRequest, code: str) -> dict:
         )
         if history.years
         else "",
-        "initiatives": _initiatives().filter(municipality=municipality),
+        "initiatives": initiatives,
         "proposal_years": proposal_years,
         "proposal_rows": proposal_rows,
     }
@@ -276,14 +321,21 @@ def _sort_headers(comparison: reports.Comparison) -> list[dict]:
     return headers
 
 
-def year_compare(request: HttpRequest, year: int) -> HttpResponse:
+def year_compare(request: HttpRequest, programme: str, year: int) -> HttpResponse:
     return page_cache.render_page(
-        request, "committee/year_compare.html", lambda: _year_compare_context(request, year)
+        request,
+        "committee/year_compare.html",
+        lambda: _year_compare_context(request, programme, year),
     )
 
 
-def _year_compare_context(request: HttpRequest, year: int) -> dict:
-    grant_year = get_object_or_404(GrantYear, year=year)
+def _year_compare_context(request: HttpRequest, programme: str, year: int) -> dict:
+    grant_year = get_object_or_404(
+        GrantYear.objects.select_related("programme"),
+        programme__slug=programme,
+        year=year,
+        has_form=True,
+    )
     comparison = reports.year_comparison(grant_year, sort=request.GET.get("sort", "name"))
     caption = _("Andel pr. område af tabel 1 i %(year)s (procent af udmøntningen)") % {"year": year}
     return {
@@ -296,7 +348,9 @@ def _year_compare_context(request: HttpRequest, year: int) -> dict:
         )
         if comparison.municipalities
         else "",
-        "years": GrantYear.objects.all(),
+        "years": GrantYear.objects.filter(
+            programme=grant_year.programme, has_form=True
+        ).select_related("programme"),
     }
 
 

@@ -1,9 +1,10 @@
 """The database's own guarantees, installed by migrations (0006 and later).
 
 1. The data version (grants.models.DataVersion): a trigger on every data table advances it in the
-   same transaction as the write, on PostgreSQL per statement and on SQLite per row. A table
-   added later gets it from its migration (`install_data_version`); tests/test_cache.py checks
-   that every table of the apps has it, except those in NO_DATA_VERSION.
+   same transaction as the write, on PostgreSQL per statement and on SQLite per row. After every
+   `migrate`, `ensure_data_version` installs it on any data table that lacks it: a new model's
+   table, or (on SQLite, which rebuilds a table to alter it and so drops its triggers) an altered
+   one. tests/test_cache.py checks that every table of the apps has it, except NO_DATA_VERSION.
 2. On PostgreSQL only, a submitted statement is frozen below the application too: its lines may
    not be inserted, deleted, moved or changed (except their accounts' `actual` while the accounts
    are not approved), the statement's Boks 1, Boks 2 and grant may not change, it may not be
@@ -48,6 +49,44 @@ def install_data_version(schema_editor, table: str) -> None:
                 f"CREATE TRIGGER {table}_data_version_{event.lower()} AFTER {event} ON {table} "
                 f"BEGIN {BUMP}; END"
             )
+
+
+def data_tables() -> list[str]:
+    from django.apps import apps
+
+    tables = {
+        model._meta.db_table
+        for app in ("grants", "budgets")
+        for model in apps.get_app_config(app).get_models(include_auto_created=True)
+    }
+    return sorted(tables - NO_DATA_VERSION)
+
+
+def ensure_data_version(using: str = "default", **kwargs: object) -> None:
+    """Install the data-version trigger on every data table that lacks it (post_migrate)."""
+    from django.db import connections
+
+    connection = connections[using]
+    existing = connection.introspection.table_names()
+    if "grants_dataversion" not in existing:
+        return  # before migration 0006
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE t.tgname LIKE '%%_data_version'"
+            )
+        else:
+            cursor.execute(
+                "SELECT DISTINCT tbl_name FROM sqlite_master WHERE type = 'trigger' "
+                "AND name LIKE '%_data_version_%'"
+            )
+        have = {name for (name,) in cursor.fetchall()}
+    missing = [t for t in data_tables() if t in existing and t not in have]
+    if missing:
+        with connection.schema_editor() as editor:
+            for table in missing:
+                install_data_version(editor, table)
 
 
 def remove_data_version(schema_editor, table: str) -> None:

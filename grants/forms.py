@@ -104,7 +104,7 @@ class GrantForm(forms.Form):
         queryset=Municipality.objects.all(), label=gettext_lazy("Kommune"), to_field_name="code"
     )
     grant_year = forms.ModelChoiceField(
-        queryset=GrantYear.objects.none(), label=gettext_lazy("Tilskudsår"), to_field_name="year"
+        queryset=GrantYear.objects.none(), label=gettext_lazy("Pulje og år")
     )
     amount = AmountFormField(label=gettext_lazy("Tilskud (kr.)"))
 
@@ -118,6 +118,8 @@ class GrantForm(forms.Form):
             ).select_related("programme")
         else:
             self.fields["grant_year"].queryset = GrantYear.objects.select_related("programme")
+        # "Værdighedsmilliarden 2019": programme and year, so years of two pools are told apart.
+        self.fields["grant_year"].label_from_instance = str
 
     def clean(self):
         data = super().clean()

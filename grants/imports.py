@@ -225,11 +225,14 @@ def parse_statement_workbook(data: bytes) -> ParsedStatement:
     errors: list[str] = []
 
     title = _text(ws["A1"].value)
-    year_match = _TITLE_YEAR.search(title)
+    # The form's title names its programme and year (each programme-year's form has its own).
     grant_year = (
-        GrantYear.objects.filter(year=int(year_match.group(1))).first() if year_match else None
+        GrantYear.objects.select_related("programme")
+        .filter(has_form=True, form_title=title)
+        .exclude(form_title="")
+        .first()
     )
-    if grant_year is None or title != grant_year.form_title:
+    if grant_year is None:
         raise WorkbookRefused(
             _("%(sheet)s!A1: '%(title)s' er ikke titlen på et kendt års skema.")
             % {"sheet": sheet, "title": title[:100]}

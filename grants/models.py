@@ -28,35 +28,79 @@ class Municipality(models.Model):
         return f"{self.name} Kommune"
 
 
+DEFAULT_PROGRAMME = "vaerdighed"  # what a URL, page or command that names no programme means
+
+
 class Programme(models.Model):
+    """An earmarked state pool (pulje): its years as a pool and, for most, the year from which
+    its money is part of the municipalities' general block grant (bloktilskud)."""
+
     slug = models.SlugField(unique=True)
     name = models.CharField(_("navn"), max_length=100)
     first_year = models.PositiveSmallIntegerField(_("første år"))
-    last_year = models.PositiveSmallIntegerField(_("sidste år"))
+    last_year = models.PositiveSmallIntegerField(
+        _("sidste år som pulje"), null=True, blank=True, help_text=_("Tom for en varig pulje.")
+    )
+    block_grant_from = models.PositiveSmallIntegerField(
+        _("i bloktilskuddet fra"),
+        null=True,
+        blank=True,
+        help_text=_("Året fra hvilket midlerne er en del af bloktilskuddet (ikke øremærkede)."),
+    )
+    annual_amount = KronerField(_("beløb pr. år i alt (kr.)"), null=True, blank=True)
     description = models.TextField(_("beskrivelse"), blank=True)
+    source_note = models.CharField(
+        _("kilder"), max_length=300, blank=True, help_text=_("Hvor fakta om puljen stammer fra.")
+    )
 
     class Meta:
-        ordering = ["first_year"]
-        verbose_name = _("puljeprogram")
-        verbose_name_plural = _("puljeprogrammer")
+        ordering = ["first_year", "name"]
+        verbose_name = _("pulje")
+        verbose_name_plural = _("puljer")
         constraints = [
             models.CheckConstraint(
-                condition=Q(last_year__gte=F("first_year")),
+                condition=Q(last_year__isnull=True) | Q(last_year__gte=F("first_year")),
                 name="programme_years_ordered",
                 violation_error_message=_("Sidste år må ikke ligge før første år."),
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(block_grant_from__isnull=True)
+                | Q(last_year__isnull=False, block_grant_from__gt=F("last_year")),
+                name="programme_block_grant_after_pool",
+                violation_error_message=_(
+                    "Bloktilskuddet kan først overtage efter puljens sidste år."
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.first_year}-{self.last_year})"
+        return self.name
+
+    @property
+    def years_label(self) -> str:
+        if self.last_year is None:
+            return _("fra %(first)s") % {"first": self.first_year}
+        return f"{self.first_year}-{self.last_year}"
+
+    def in_block_grant(self, year: int) -> bool:
+        """Is the pool's money part of the block grant (no longer earmarked) in `year`?"""
+        return self.block_grant_from is not None and year >= self.block_grant_from
 
     @classmethod
     def all_years(cls) -> range:
-        """From the first programme's first year to the last one's last year (one query)."""
-        span = cls.objects.aggregate(first=models.Min("first_year"), last=models.Max("last_year"))
+        """From the first programme's first year to the last year any pool ran, or the current
+        year where a pool runs on (one query)."""
+        span = cls.objects.aggregate(
+            first=models.Min("first_year"),
+            last=models.Max("last_year"),
+            open=models.Count("pk", filter=Q(last_year__isnull=True)),
+        )
         if span["first"] is None:
             return range(0)
-        return range(span["first"], span["last"] + 1)
+        last = span["last"] or span["first"]
+        if span["open"]:
+            last = max(last, timezone.localdate().year)
+        return range(span["first"], last + 1)
 
 
 class FocusArea(models.Model):
@@ -76,27 +120,56 @@ class FocusArea(models.Model):
 
 
 class GrantYear(models.Model):
-    """One year of a programme, with that year's form texts. The rows are FormRow objects: the
-    form changed over the years, so its labels are data an administrator maintains."""
+    """One year of a programme and, where one is on record, that year's redegørelse form: its
+    texts here, its rows as FormRow objects (the form changed over the years, so its labels are
+    data an administrator maintains). A form's texts come from a source document, or the year
+    says plainly that they are not verified against one."""
 
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="years")
-    year = models.PositiveSmallIntegerField(_("år"), unique=True)
-    form_title = models.CharField(_("skemaets titel"), max_length=200)
-    table1_title = models.CharField(_("titel på tabel 1"), max_length=200)
-    table2_title = models.CharField(_("titel på tabel 2"), max_length=200)
+    year = models.PositiveSmallIntegerField(_("år"))
+    has_form = models.BooleanField(
+        _("skema kendt"),
+        default=True,
+        help_text=_("Der findes en redegørelsesblanket for året; ellers registreres kun tilskud."),
+    )
+    form_source = models.ForeignKey(
+        "SourceDocument",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("skemaets kilde"),
+        help_text=_(
+            "Dokumentet, skemaets tekster og rækker er efterprøvet mod; tom: ikke efterprøvet."
+        ),
+    )
+    form_title = models.CharField(_("skemaets titel"), max_length=200, blank=True)
+    table1_title = models.CharField(_("titel på tabel 1"), max_length=200, blank=True)
+    table2_title = models.CharField(_("titel på tabel 2"), max_length=200, blank=True)
     table1_note = models.TextField(_("note til tabel 1"), blank=True)
     table2_note = models.TextField(_("note til tabel 2"), blank=True)
-    box1_title = models.CharField(_("titel på boks 1"), max_length=300)
-    box2_title = models.CharField(_("titel på boks 2"), max_length=200)
-    box2_text = models.TextField(_("tekst i boks 2"))
+    box1_title = models.CharField(_("titel på boks 1"), max_length=300, blank=True)
+    box2_title = models.CharField(_("titel på boks 2"), max_length=200, blank=True)
+    box2_text = models.TextField(_("tekst i boks 2"), blank=True)
 
     class Meta:
-        ordering = ["year"]
+        ordering = ["programme__first_year", "year"]
         verbose_name = _("tilskudsår")
         verbose_name_plural = _("tilskudsår")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "year"],
+                name="grant_year_one_per_programme",
+                violation_error_message=_("Puljen har allerede dette år."),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.programme.name} {self.year}"
+
+    @property
+    def form_verified(self) -> bool:
+        return self.has_form and self.form_source_id is not None
 
 
 class FormRow(models.Model):
@@ -178,6 +251,15 @@ class Grant(models.Model):
     municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="grants")
     grant_year = models.ForeignKey(GrantYear, on_delete=models.PROTECT, related_name="grants")
     amount = KronerField(_("tilskud"))
+    source = models.ForeignKey(
+        "SourceDocument",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("kilde"),
+        help_text=_("Hvor beløbet stammer fra; tomt: registreret af kommunen."),
+    )
 
     class Meta:
         ordering = ["grant_year__year", "municipality__name"]
@@ -197,7 +279,7 @@ class Grant(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.municipality.name} {self.grant_year.year}"
+        return f"{self.municipality.name} {self.grant_year}"
 
 
 class Statement(models.Model):
@@ -218,6 +300,18 @@ class Statement(models.Model):
     )
     box1 = models.TextField(_("Boks 1"), blank=True)
     box2_confirmed = models.BooleanField(_("Boks 2 bekræftet"), default=False)
+    # Loaded statements: the document they come from, and whether Boks 1 is our own summary of
+    # the municipality's text (the seed's Boks 1 texts are) rather than its words.
+    source = models.ForeignKey(
+        "SourceDocument",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("kilde"),
+    )
+    box1_is_summary = models.BooleanField(_("Boks 1 er vores sammenfatning"), default=False)
+    # None for a submitted statement loaded from a source that gives no date: "ukendt".
     submitted_at = models.DateTimeField(_("indsendt"), null=True, blank=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -251,23 +345,22 @@ class Statement(models.Model):
         ordering = ["grant__grant_year__year", "grant__municipality__name"]
         verbose_name = _("redegørelse")
         verbose_name_plural = _("redegørelser")
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(status="draft") | Q(submitted_at__isnull=False),
-                name="statement_submitted_has_time",
-                violation_error_message=_(
-                    "En indsendt redegørelse skal have et indsendelsestidspunkt."
-                ),
-            )
-        ]
 
     def __str__(self) -> str:
         return str(self.grant)
 
     def get_absolute_url(self) -> str:
-        return reverse(
-            "grants:statement", args=[self.grant.municipality.code, self.grant.grant_year.year]
-        )
+        return self.url()
+
+    @property
+    def url_args(self) -> tuple[str, str, int]:
+        """(municipality code, programme slug, year): what every statement URL is made of."""
+        grant_year = self.grant.grant_year
+        return (self.grant.municipality.code, grant_year.programme.slug, grant_year.year)
+
+    def url(self, name: str = "statement") -> str:
+        """The URL of this statement's page `name` ("statement", "statement_edit", …)."""
+        return reverse(f"grants:{name}", args=self.url_args)
 
     @property
     def is_submitted(self) -> bool:
@@ -370,6 +463,14 @@ class Initiative(models.Model):
         related_name="initiatives",
         verbose_name=_("kildedokument"),
     )
+    form_row_code = models.SlugField(
+        _("række i tabel 1"),
+        blank=True,
+        help_text=_(
+            "Den række i tabel 1, indsatsen hører under, når den ikke følger af fokusområdet "
+            "(rækkens kode, fx 'livskvalitet')."
+        ),
+    )
 
     class Meta:
         ordering = ["municipality__name", "title"]
@@ -382,9 +483,33 @@ class Initiative(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("committee:initiative", args=[self.pk])
 
+    def amount_in(self, year: int) -> "InitiativeAmount | None":
+        """The row that gives the initiative's money in `year`: the year's own, or an earlier
+        "og fremover" amount while its pool still runs (an onward pool amount does not carry
+        into the years the pool's money is part of the block grant). None: unknown. Reads the
+        prefetched `amounts` and `programme`."""
+        rows = sorted(self.amounts.all(), key=lambda a: a.year)
+        own = next((a for a in rows if a.year == year), None)
+        if own is not None:
+            return own
+        onward = next((a for a in reversed(rows) if a.onward and a.year < year), None)
+        if onward is None:
+            return None
+        pool_over = self.programme is not None and self.programme.in_block_grant(year)
+        if pool_over and onward.funding != InitiativeAmount.Funding.OWN_BUDGET:
+            return None
+        return onward
+
 
 class InitiativeAmount(models.Model):
-    """A known amount for an initiative in a year. A year with no row is unknown, not 0."""
+    """What is known of an initiative in a year: its budget and actual spending (each optional:
+    unknown is not 0), where the money came from, and the document that says so. A year with no
+    row is unknown."""
+
+    class Funding(models.TextChoices):
+        UNKNOWN = "", _("ukendt")
+        POOL = "pool", _("Puljen")
+        OWN_BUDGET = "own", _("Kommunens eget budget")
 
     initiative = models.ForeignKey(Initiative, on_delete=models.CASCADE, related_name="amounts")
     year = models.PositiveSmallIntegerField(_("år"))
@@ -392,6 +517,22 @@ class InitiativeAmount(models.Model):
     actual = KronerField(_("faktisk forbrug"), null=True, blank=True)
     onward = models.BooleanField(
         _("og fremover"), default=False, help_text=_("Beløbet gælder også de følgende år.")
+    )
+    funding = models.CharField(
+        _("finansiering"), max_length=10, choices=Funding.choices, default="", blank=True
+    )
+    source = models.ForeignKey(
+        SourceDocument,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("kilde"),
+    )
+    note = models.TextField(
+        _("note om kilden"),
+        blank=True,
+        help_text=_("Fx når kilden selv angiver to forskellige beløb."),
     )
 
     class Meta:
@@ -411,9 +552,11 @@ class InitiativeAmount(models.Model):
                 violation_error_message=_("Beløbet må ikke være negativt."),
             ),
             models.CheckConstraint(
-                condition=Q(amount__isnull=False) | Q(actual__isnull=False),
+                condition=Q(amount__isnull=False) | Q(actual__isnull=False) | ~Q(funding=""),
                 name="initiative_amount_known",
-                violation_error_message=_("Angiv et budgetteret beløb eller et faktisk forbrug."),
+                violation_error_message=_(
+                    "Angiv et budgetteret beløb, et faktisk forbrug eller finansieringen."
+                ),
             ),
         ]
 

@@ -67,16 +67,26 @@ def statement_queryset() -> QuerySet[Statement]:
 
 
 def get_statement_for_user(
-    user: AnyUser, code: str, year: int, *, write: bool = False, lines: bool = True
+    user: AnyUser,
+    code: str,
+    programme: str,
+    year: int,
+    *,
+    write: bool = False,
+    lines: bool = True,
 ) -> Statement:
     """The statement for this user; `lines=False` skips loading its lines (a cache lookup)."""
     queryset = (
         statement_queryset()
         if lines
-        else Statement.objects.select_related("grant__municipality", "grant__grant_year")
+        else Statement.objects.select_related("grant__municipality", "grant__grant_year__programme")
     )
     try:
-        statement = queryset.get(grant__municipality__code=code, grant__grant_year__year=year)
+        statement = queryset.get(
+            grant__municipality__code=code,
+            grant__grant_year__programme__slug=programme,
+            grant__grant_year__year=year,
+        )
     except Statement.DoesNotExist:
         raise Http404 from None
     if write:

@@ -336,3 +336,72 @@ def accounts_figures(statement) -> AccountsFigures:
         grant=statement.grant.amount,
         rows=[AccountsRow(line.row, line.amount, line.actual) for line in statement.lines.all()],
     )
+
+
+# --- Initiatives reconciled with a statement's Tabel 1 -----------------------------------------
+
+
+@dataclass(frozen=True)
+class ReconciledRow:
+    row: FormRow
+    statement_amount: int | None  # what Tabel 1 says (None: not filled in)
+    initiatives: int  # what the initiatives linked to the row add up to
+    names: list[str]
+
+    @property
+    def difference(self) -> int:
+        """Tabel 1 minus the initiatives (positive: Tabel 1 holds more than they account for)."""
+        return (self.statement_amount or 0) - self.initiatives
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """A programme-year's initiatives against its grant and, where there is a form, Tabel 1:
+    per row, and what no row claims. Amounts unknown for the year count as unknown, not 0."""
+
+    grant: int
+    rows: list[ReconciledRow]
+    unlinked: list[tuple[str, int]]  # initiatives with a known amount but no Tabel 1 row
+    unknown: list[str]  # initiatives of the programme whose amount for the year is unknown
+
+    @property
+    def unlinked_total(self) -> int:
+        return sum(amount for _name, amount in self.unlinked)
+
+    @property
+    def total(self) -> int:
+        return sum(r.initiatives for r in self.rows) + self.unlinked_total
+
+    @property
+    def difference(self) -> int:
+        """The grant minus what the initiatives add up to (0: the initiatives account for it)."""
+        return self.grant - self.total
+
+
+def reconcile(
+    *, grant: int, grant_year, table1: list[RowFigure], initiatives: Iterable
+) -> Reconciliation:
+    """Sum each initiative's amount in `grant_year` (Initiative.amount_in) onto the Tabel 1 row
+    it belongs to: the row its `form_row_code` names, else the row of its focus area; otherwise
+    it is not linked. `table1` is the statement's Tabel 1 (empty where no form is on record)."""
+    by_code = {f.row.code: f for f in table1}
+    by_area = {f.row.focus_area_id: f for f in table1 if f.row.focus_area_id}
+    sums: dict[str, int] = {}
+    names: dict[str, list[str]] = {}
+    unlinked, unknown = [], []
+    for initiative in initiatives:
+        known = initiative.amount_in(grant_year.year)
+        if known is None or known.amount is None:
+            unknown.append(initiative.title)
+            continue
+        figure = by_code.get(initiative.form_row_code) or by_area.get(initiative.focus_area_id)
+        if figure is None:
+            unlinked.append((initiative.title, known.amount))
+            continue
+        sums[figure.row.code] = sums.get(figure.row.code, 0) + known.amount
+        names.setdefault(figure.row.code, []).append(initiative.title)
+    rows = [
+        ReconciledRow(f.row, f.amount, sums.get(f.row.code, 0), names.get(f.row.code, []))
+        for f in table1
+    ]
+    return Reconciliation(grant, rows, unlinked, unknown)

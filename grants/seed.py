@@ -11,7 +11,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from grants.models import (
     AllocationLine,
@@ -74,22 +73,31 @@ def load_programmes() -> int:
         changed += upsert(
             SourceDocument, {"key": key}, {k: v for k, v in source.items() if k != "key"}
         )[1]
+    sources = {s.key: s for s in SourceDocument.objects.all()}
+    fields = (
+        "name",
+        "first_year",
+        "last_year",
+        "block_grant_from",
+        "annual_amount",
+        "description",
+        "source_note",
+    )
     for prog in data["programmes"]:
-        programme, c = upsert(
-            Programme,
-            {"slug": prog["slug"]},
-            {k: prog[k] for k in ("name", "first_year", "last_year", "description")},
-        )
+        programme, c = upsert(Programme, {"slug": prog["slug"]}, {k: prog[k] for k in fields})
         changed += c
         for year in prog["years"]:
-            grant_year = GrantYear.objects.filter(year=year["year"]).first()
-            texts = {k: v for k, v in year.items() if k not in ("year", "rows")}
+            grant_year = GrantYear.objects.filter(programme=programme, year=year["year"]).first()
+            texts = {k: v for k, v in year.items() if k not in ("year", "rows", "form_source")}
             if grant_year is None:
                 grant_year = GrantYear.objects.create(
-                    programme=programme, year=year["year"], **texts
+                    programme=programme,
+                    year=year["year"],
+                    form_source=sources.get(year.get("form_source") or ""),
+                    **texts,
                 )
                 changed += 1
-                for table, rows in year["rows"].items():
+                for table, rows in year.get("rows", {}).items():
                     for position, row in enumerate(rows, start=1):
                         FormRow.objects.create(
                             grant_year=grant_year,
@@ -126,6 +134,7 @@ def load_initiatives() -> int:
                 "focus_area": areas.get(rec["focus_area"]) if rec["focus_area"] else None,
                 "programme": programmes.get(rec["programme"]) if rec["programme"] else None,
                 "source": sources[rec["source"]],
+                "form_row_code": rec.get("form_row_code", ""),
             },
         )
         changed += c
@@ -133,7 +142,14 @@ def load_initiatives() -> int:
             changed += upsert(
                 InitiativeAmount,
                 {"initiative": initiative, "year": amount["year"]},
-                {"amount": amount["amount"], "onward": amount["onward"]},
+                {
+                    "amount": amount.get("amount"),
+                    "onward": amount.get("onward", False),
+                    "funding": amount.get("funding", ""),
+                    # Each amount names its document: the initiative's, unless it says otherwise.
+                    "source": sources[amount.get("source", rec["source"])],
+                    "note": amount.get("note", ""),
+                },
             )[1]
     return changed
 
@@ -142,18 +158,23 @@ def load_statements() -> int:
     changed = 0
     for rec in load_json("statements.json")["statements"]:
         municipality = Municipality.objects.get(code=rec["municipality_code"])
-        grant_year = GrantYear.objects.get(year=rec["year"])
+        grant_year = GrantYear.objects.get(programme__slug=rec["programme"], year=rec["year"])
         if Grant.objects.filter(municipality=municipality, grant_year=grant_year).exists():
             continue
+        source = SourceDocument.objects.get(key=rec["source"])
         grant = Grant.objects.create(
-            municipality=municipality, grant_year=grant_year, amount=rec["grant"]
+            municipality=municipality, grant_year=grant_year, amount=rec["grant"], source=source
         )
         box1 = rec.get("box1", "")
         if rec.get("box1_file"):
             box1 = (FIXTURES / "seed" / rec["box1_file"]).read_text(encoding="utf-8").strip()
         submitted = rec["status"] == Statement.Status.SUBMITTED
         statement = Statement.objects.create(
-            grant=grant, box1=box1, box2_confirmed=rec["box2_confirmed"]
+            grant=grant,
+            box1=box1,
+            box2_confirmed=rec["box2_confirmed"],
+            source=source,
+            box1_is_summary=bool(box1),  # every Boks 1 the seed carries is our own summary
         )
         for row in grant_year.rows.all():
             value = rec["lines"][str(row.table)].get(row.code)
@@ -162,14 +183,13 @@ def load_statements() -> int:
                 statement=statement, row=row, amount=amount, specification=spec
             )
         if submitted:  # after its lines: the database freezes a submitted statement's lines
-            Statement.objects.filter(pk=statement.pk).update(
-                status=Statement.Status.SUBMITTED, submitted_at=timezone.now()
-            )
+            # The sources give no submission date: it stays unknown (never the loading time).
+            Statement.objects.filter(pk=statement.pk).update(status=Statement.Status.SUBMITTED)
         event = AuditEvent.objects.create(
             statement=statement,
             grant=grant,
             action=AuditEvent.Action.SEED,
-            source=SourceDocument.objects.get(key=rec["source"]),
+            source=source,
         )
         AuditChange.objects.create(
             event=event, field=AuditChange.Field.GRANT, after_amount=rec["grant"]

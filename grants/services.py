@@ -429,6 +429,7 @@ def last_year_split(
     previous = (
         Statement.objects.filter(
             grant__municipality_id=grant.municipality_id,
+            grant__grant_year__programme_id=grant.grant_year.programme_id,
             grant__grant_year__year__lt=grant.grant_year.year,
         )
         .select_related("grant")

@@ -323,6 +323,7 @@ def stacked_bar_chart(
 class Column:
     label: str  # "2019"
     values: Sequence[int | None]  # one per series; None: nothing known (see `missing`)
+    notes: Sequence[str] = ()  # per series, written instead of `missing` where a value is None
 
 
 def column_chart(
@@ -354,7 +355,8 @@ def column_chart(
             x = left + index * bar_width
             centre = x + bar_width / 2
             if value is None:
-                text = missing[index] if index < len(missing) else ""
+                text = column.notes[index] if index < len(column.notes) else ""
+                text = text or (missing[index] if index < len(missing) else "")
                 if text:
                     parts.append(
                         format_html(

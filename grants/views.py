@@ -6,11 +6,16 @@ from django.contrib.auth.decorators import login_not_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import InterfaceError, OperationalError, connection
-from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.db.models import Prefetch, QuerySet
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -33,6 +38,7 @@ from grants.imports import (
     parse_statement_workbook,
 )
 from grants.models import (
+    DEFAULT_PROGRAMME,
     AuditChange,
     AuditEvent,
     GrantYear,
@@ -50,7 +56,14 @@ from grants.permissions import (
     membership,
     statement_queryset,
 )
-from grants.rules import Issue, accounts_figures, statement_figures
+from grants.rules import (
+    Issue,
+    Reconciliation,
+    StatementFigures,
+    accounts_figures,
+    reconcile,
+    statement_figures,
+)
 from grants.services import (
     AccountsFrozen,
     AccountsNotApproved,
@@ -125,20 +138,44 @@ def statement_body(pk: int) -> str:
                     table_caption=_("%(title)s: budget og regnskab") % {"title": title},
                 )
             )
+    figures = statement_figures(statement)
     return render_to_string(
         "grants/statement_body.html",
         {
             "statement": statement,
             "grant_year": grant_year,
-            "figures": statement_figures(statement),
+            "figures": figures,
             "accounts": accounts,
             "accounts_charts": charts,
+            "reconciliation": statement_reconciliation(statement, figures),
         },
     )
 
 
-def statement_detail(request: HttpRequest, code: str, year: int) -> HttpResponse:
-    statement = get_statement_for_user(request.user, code, year, lines=False)
+def funded_initiatives(statement: Statement) -> QuerySet[Initiative]:
+    """The municipality's initiatives funded by the statement's programme (two queries)."""
+    return (
+        Initiative.objects.filter(
+            municipality_id=statement.grant.municipality_id,
+            programme_id=statement.grant.grant_year.programme_id,
+        )
+        .select_related("programme")
+        .prefetch_related("amounts")
+        .order_by("title")
+    )
+
+
+def statement_reconciliation(statement: Statement, figures: StatementFigures) -> Reconciliation:
+    return reconcile(
+        grant=figures.grant,
+        grant_year=statement.grant.grant_year,
+        table1=figures.table1.rows,
+        initiatives=funded_initiatives(statement),
+    )
+
+
+def statement_detail(request: HttpRequest, code: str, programme: str, year: int) -> HttpResponse:
+    statement = get_statement_for_user(request.user, code, programme, year, lines=False)
     body = cache.for_statement(
         statement, f"page-{get_language()}", lambda: statement_body(statement.pk)
     )
@@ -159,8 +196,8 @@ def export_statement_bytes(pk: int) -> bytes:
     return statement_workbook(statement, statement_figures(statement), accounts_figures(statement))
 
 
-def statement_export(request: HttpRequest, code: str, year: int) -> HttpResponse:
-    statement = get_statement_for_user(request.user, code, year, lines=False)
+def statement_export(request: HttpRequest, code: str, programme: str, year: int) -> HttpResponse:
+    statement = get_statement_for_user(request.user, code, programme, year, lines=False)
     version = cache.data_version()
     return cache.download(
         request,
@@ -173,11 +210,38 @@ def statement_export(request: HttpRequest, code: str, year: int) -> HttpResponse
     )
 
 
+# --- The URLs before programmes ---------------------------------------------------------------
+
+
+def _moved(request: HttpRequest, path: str) -> HttpResponse:
+    """A permanent redirect keeping the query string: 301 for reading, 308 for a form sent to an
+    old address (a 301 would let the browser resend it as a GET)."""
+    query = request.META.get("QUERY_STRING", "")
+    target = path + (f"?{query}" if query else "")
+    if request.method in ("GET", "HEAD"):
+        return HttpResponsePermanentRedirect(target)
+    response = HttpResponsePermanentRedirect(target)
+    response.status_code = 308
+    return response
+
+
+@login_not_required
+def old_statement_url(request: HttpRequest, code: str, year: str, rest: str) -> HttpResponse:
+    """/statements/<code>/<year>/… → the same page of that year's Værdighedsmilliarden."""
+    return _moved(request, f"/statements/{code}/{DEFAULT_PROGRAMME}/{year}/{rest}")
+
+
+@login_not_required
+def old_year_url(request: HttpRequest, year: str, rest: str) -> HttpResponse:
+    """/years/<year>/… (the year's workbook, CSV and comparison) → Værdighedsmilliarden's."""
+    return _moved(request, f"/years/{DEFAULT_PROGRAMME}/{year}/{rest}")
+
+
 # --- Finance staff: writing -------------------------------------------------------------------
 
 
 def _statement_url(statement: Statement, name: str = "grants:statement") -> str:
-    return reverse(name, args=[statement.grant.municipality.code, statement.grant.grant_year.year])
+    return statement.url(name.removeprefix("grants:"))
 
 
 def _error_summary(form, issues: list[Issue]) -> list[dict]:
@@ -232,8 +296,10 @@ def _render_edit(request, statement, form, *, submit_errors=(), status=200):
             "summary": _error_summary(form, list(submit_errors)),
             "has_previous": Statement.objects.filter(
                 grant__municipality=statement.grant.municipality,
+                grant__grant_year__programme_id=statement.grant.grant_year.programme_id,
                 grant__grant_year__year__lt=statement.grant.grant_year.year,
             ).exists(),
+            "has_initiatives": funded_initiatives(statement).exists(),
         },
         status=status,
     )
@@ -293,16 +359,41 @@ def _render_conflict(request, form, current: Statement, *, accounts: bool = Fals
 
 
 @require_http_methods(["GET", "POST"])
-def statement_edit(request: HttpRequest, code: str, year: int) -> HttpResponse:
-    statement = get_statement_for_user(request.user, code, year, write=True)
+def statement_edit(request: HttpRequest, code: str, programme: str, year: int) -> HttpResponse:
+    statement = get_statement_for_user(request.user, code, programme, year, write=True)
     if statement.is_submitted:
         # Frozen (rule 3): a write is refused, whatever it carries.
         return _render_frozen(request, statement, status=409 if request.method == "POST" else 200)
+    if not statement.grant.grant_year.has_form:
+        messages.info(
+            request,
+            _("Redegørelsesskemaet for året findes ikke i kilderne, så der er intet at udfylde."),
+        )
+        return redirect(statement.url())
     if request.method == "GET":
         return _render_edit(request, statement, StatementForm(statement))
 
     action = request.POST.get("action", "save")
     form = StatementForm(statement, request.POST)
+    if action == "initiatives":
+        # Tabel 1 from the initiatives the programme funds this year, row by row.
+        rec = statement_reconciliation(statement, statement_figures(statement))
+        if not rec.total:
+            messages.error(request, _("Ingen indsatser med kendte beløb at fordele efter."))
+            return _render_edit(request, statement, form)
+        data = request.POST.copy()
+        for r in rec.rows:
+            data[f"amount-{r.row.pk}"] = format_kroner(r.initiatives)
+        note = _(
+            "Tabel 1 er udfyldt med indsatsernes beløb pr. række. Intet er gemt endnu: "
+            "kontrollér tallene og tryk 'Gem kladde'."
+        )
+        if rec.unlinked_total:
+            note += " " + _(
+                "%(amount)s kr. fra indsatser, der ikke hører til en række, er ikke fordelt."
+            ) % {"amount": format_kroner(rec.unlinked_total)}
+        messages.info(request, note)
+        return _render_edit(request, statement, StatementForm(statement, data))
     if action == "prefill":
         # Scale to the grant as typed, where it reads as an amount; else to the saved grant.
         try:
@@ -353,9 +444,11 @@ def statement_edit(request: HttpRequest, code: str, year: int) -> HttpResponse:
     return redirect(_statement_url(statement, "grants:statement_edit"))
 
 
-def _reopen(request: HttpRequest, code: str, year: int, *, accounts: bool) -> HttpResponse:
+def _reopen(
+    request: HttpRequest, code: str, programme: str, year: int, *, accounts: bool
+) -> HttpResponse:
     """Administrators reopen a submitted statement or approved accounts, with a reason."""
-    statement = get_statement_for_user(request.user, code, year)
+    statement = get_statement_for_user(request.user, code, programme, year)
     if not is_admin(request.user):
         raise PermissionDenied
     form = ReopenForm(request.POST)
@@ -378,12 +471,12 @@ def _reopen(request: HttpRequest, code: str, year: int, *, accounts: bool) -> Ht
 
 
 @require_POST
-def statement_reopen(request: HttpRequest, code: str, year: int) -> HttpResponse:
-    return _reopen(request, code, year, accounts=False)
+def statement_reopen(request: HttpRequest, code: str, programme: str, year: int) -> HttpResponse:
+    return _reopen(request, code, programme, year, accounts=False)
 
 
-def statement_history(request: HttpRequest, code: str, year: int) -> HttpResponse:
-    statement = get_statement_for_user(request.user, code, year)
+def statement_history(request: HttpRequest, code: str, programme: str, year: int) -> HttpResponse:
+    statement = get_statement_for_user(request.user, code, programme, year)
     events = (
         AuditEvent.objects.filter(statement=statement)
         .select_related("actor", "source")
@@ -504,9 +597,9 @@ def _unpack_import(token: str) -> tuple[dict, ParsedStatement]:
 
 
 @require_http_methods(["GET", "POST"])
-def statement_import(request: HttpRequest, code: str, year: int) -> HttpResponse:
+def statement_import(request: HttpRequest, code: str, programme: str, year: int) -> HttpResponse:
     """Upload a filled workbook, see every change, confirm. An import never submits."""
-    statement = get_statement_for_user(request.user, code, year, write=True)
+    statement = get_statement_for_user(request.user, code, programme, year, write=True)
     context = {"statement": statement, "grant_year": statement.grant.grant_year}
     if statement.is_submitted and statement.accounts_approved:
         return _render_frozen(request, statement, status=409 if request.method == "POST" else 200)
@@ -627,23 +720,23 @@ def _render_conflict_import(request, statement, error):
 # --- Spreadsheets out: a whole year -------------------------------------------------------------
 
 
-def year_export_xlsx(request: HttpRequest, year: int) -> HttpResponse:
-    grant_year = get_object_or_404(GrantYear, year=year)
+def year_export_xlsx(request: HttpRequest, programme: str, year: int) -> HttpResponse:
+    grant_year = get_object_or_404(GrantYear, programme__slug=programme, year=year)
     return cache.download(
         request,
         etag=f"year-{grant_year.pk}-xlsx-{cache.data_version()}",
-        filename=f"redegoerelser-{year}.xlsx",
+        filename=f"redegoerelser-{programme}-{year}.xlsx",
         content_type=XLSX,
         build=lambda: year_workbook(grant_year),
     )
 
 
-def year_export_csv(request: HttpRequest, year: int) -> HttpResponse:
-    grant_year = get_object_or_404(GrantYear, year=year)
+def year_export_csv(request: HttpRequest, programme: str, year: int) -> HttpResponse:
+    grant_year = get_object_or_404(GrantYear, programme__slug=programme, year=year)
     return cache.download(
         request,
         etag=f"year-{grant_year.pk}-csv-{cache.data_version()}",
-        filename=f"redegoerelser-{year}.csv",
+        filename=f"redegoerelser-{programme}-{year}.csv",
         content_type="text/csv; charset=utf-8",
         build=lambda: csv_content(year_summary_rows(grant_year)),
     )
@@ -687,9 +780,9 @@ def _render_accounts(request, statement, form, *, errors=(), status=200):
 
 
 @require_http_methods(["GET", "POST"])
-def statement_accounts(request: HttpRequest, code: str, year: int) -> HttpResponse:
+def statement_accounts(request: HttpRequest, code: str, programme: str, year: int) -> HttpResponse:
     """Finance staff record what was actually spent, per row of both tables, and approve."""
-    statement = get_statement_for_user(request.user, code, year, write=True)
+    statement = get_statement_for_user(request.user, code, programme, year, write=True)
     if not statement.is_submitted or statement.accounts_approved:
         # Accounts need a submitted statement; approved accounts are frozen.
         return render(
@@ -740,5 +833,7 @@ def statement_accounts(request: HttpRequest, code: str, year: int) -> HttpRespon
 
 
 @require_POST
-def statement_accounts_reopen(request: HttpRequest, code: str, year: int) -> HttpResponse:
-    return _reopen(request, code, year, accounts=True)
+def statement_accounts_reopen(
+    request: HttpRequest, code: str, programme: str, year: int
+) -> HttpResponse:
+    return _reopen(request, code, programme, year, accounts=True)

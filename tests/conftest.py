@@ -108,5 +108,9 @@ def audit_size() -> tuple[int, int]:
     return AuditEvent.objects.count(), AuditChange.objects.count()
 
 
-def get_statement(code: str, year: int) -> Statement:
-    return statement_queryset().get(grant__municipality__code=code, grant__grant_year__year=year)
+def get_statement(code: str, year: int, programme: str = "vaerdighed") -> Statement:
+    return statement_queryset().get(
+        grant__municipality__code=code,
+        grant__grant_year__programme__slug=programme,
+        grant__grant_year__year=year,
+    )

@@ -66,7 +66,7 @@ def make_statement(
     if isinstance(municipality, str):
         municipality = Municipality.objects.get(code=municipality)
     if isinstance(grant_year, int):
-        grant_year = GrantYear.objects.get(year=grant_year)
+        grant_year = GrantYear.objects.get(programme__slug="vaerdighed", year=grant_year)
     total = sum(table1.values())
     grant = Grant.objects.create(municipality=municipality, grant_year=grant_year, amount=total)
     statement = Statement.objects.create(grant=grant, box1=box1, box2_confirmed=submitted)

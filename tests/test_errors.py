@@ -36,7 +36,7 @@ def test_pages_answer_503_of_our_own_while_the_database_is_down(seed, lyngby):
 
 
 def check_unavailable(client):
-    for url in ("/", "/statements/173/2018/", "/initiatives/", "/accounts/login/"):
+    for url in ("/", "/statements/173/vaerdighed/2018/", "/initiatives/", "/accounts/login/"):
         response = client.get(url)
         assert response.status_code == 503, url
         html = response.content.decode()

@@ -25,8 +25,8 @@ PO_PATH = BASE / "locale" / "en" / "LC_MESSAGES" / "django.po"
 TEMPLATES = BASE / "templates"
 PYTHON_SOURCES = [BASE / app for app in ("eldercare", "grants", "budgets", "committee")]
 SETLANG = "/i18n/setlang/"
-LYNGBY_2018 = "/statements/173/2018/"
-ISHOJ_2016 = "/statements/183/2016/"
+LYNGBY_2018 = "/statements/173/vaerdighed/2018/"
+ISHOJ_2016 = "/statements/183/vaerdighed/2016/"
 FORM_TITLE_2018 = "Redegørelse for anvendelsen af midlerne til en mere værdig ældrepleje i 2018"
 
 
@@ -124,7 +124,7 @@ def test_overview_in_english(english):
         ">Budget proposals</a>",
         ">Sign out</button>",
         ">Skip to main content</a>",
-        "<h1>Overview</h1>",
+        "<h1>Overview: Værdighedsmilliarden</h1>",
         "How far have the municipalities got?",
         "Submitted statements and drafts",
         ">Language<",
@@ -291,7 +291,7 @@ def test_every_python_string_is_translated_as_python_looks_it_up():
     msgids = {e.msgid for e in po if e.translated()}
     msgids |= {e.msgid_plural for e in po if e.msgid_plural and e.translated()}
     wanted = python_msgids()
-    assert {"Kommune", "Tilskudsår", "Hele landet"} <= wanted
+    assert {"Kommune", "Pulje og år", "Hele landet"} <= wanted
     assert not sorted(wanted - msgids), "not translated; run `make messages` and translate"
 
 

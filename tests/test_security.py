@@ -16,12 +16,12 @@ from tests.conftest import get_statement, make_user
 
 PAGES = [
     "/",
-    "/statements/173/2018/",
-    "/statements/173/2018/history/",
+    "/statements/173/vaerdighed/2018/",
+    "/statements/173/vaerdighed/2018/history/",
     "/initiatives/",
     "/proposals/",
-    "/statements/173/2018/accounts/",
-    "/statements/183/2016/edit/",
+    "/statements/173/vaerdighed/2018/accounts/",
+    "/statements/183/vaerdighed/2016/edit/",
 ]
 
 

@@ -29,7 +29,7 @@ from tests.conftest import get_statement
 from tests.grants.test_rules import T1, T2
 from tests.libreoffice import recalculated_rows
 
-ACCOUNTS = "/statements/173/2018/accounts/"
+ACCOUNTS = "/statements/173/vaerdighed/2018/accounts/"
 # Lyngby-Taarbæk 2018 as actually spent (illustrative figures for the tests): 45.000 unspent.
 ACTUAL_T1 = {
     "livskvalitet": 8_850_000,
@@ -173,7 +173,7 @@ def test_lyngby_enters_and_approves_through_the_page(client, lyngby):
     assert s.accounts_status == "draft"
     response = client.post(ACCOUNTS, form_data(s, action="approve"))
     assert response.status_code == 302
-    html = client.get("/statements/173/2018/").content.decode()
+    html = client.get("/statements/173/vaerdighed/2018/").content.decode()
     assert "Uforbrugt: 45.000 kr." in html
     assert "8.850.000" in html and "-29.000" in html  # Livskvalitet actual and difference
     # Frozen now: a post changes nothing.
@@ -190,7 +190,9 @@ def test_accounts_permission_matrix(client, lyngby, ishoj, reader, who, status):
     s = get_statement("173", 2018)
     assert client.get(ACCOUNTS).status_code == status
     assert client.post(ACCOUNTS, form_data(s)).status_code == status
-    assert client.post("/statements/173/2018/accounts/reopen/", {"reason": "x"}).status_code in (
+    assert client.post(
+        "/statements/173/vaerdighed/2018/accounts/reopen/", {"reason": "x"}
+    ).status_code in (
         403,
         404,
     )
@@ -227,7 +229,7 @@ def test_stale_accounts_save_gets_the_conflict_page(client, lyngby):
 
 def test_accounts_need_a_submitted_statement(client, ishoj):
     client.force_login(ishoj)
-    response = client.get("/statements/183/2016/accounts/")
+    response = client.get("/statements/183/vaerdighed/2016/accounts/")
     assert "Regnskabet kan først føres, når redegørelsen er indsendt." in response.content.decode()
 
 
@@ -293,7 +295,8 @@ def test_import_page_takes_the_regnskab_sheet_for_a_submitted_statement(client, 
     wb.save(out)
     client.force_login(lyngby)
     response = client.post(
-        "/statements/173/2018/import/", {"file": SimpleUploadedFile("r.xlsx", out.getvalue())}
+        "/statements/173/vaerdighed/2018/import/",
+        {"file": SimpleUploadedFile("r.xlsx", out.getvalue())},
     )
     assert response.status_code == 200 and "8.000.000" in response.content.decode()
     form_ws.cell(form_row[0].row, 2).value = 1
@@ -301,7 +304,8 @@ def test_import_page_takes_the_regnskab_sheet_for_a_submitted_statement(client, 
     wb.save(out)
     before = snapshot()
     response = client.post(
-        "/statements/173/2018/import/", {"file": SimpleUploadedFile("r.xlsx", out.getvalue())}
+        "/statements/173/vaerdighed/2018/import/",
+        {"file": SimpleUploadedFile("r.xlsx", out.getvalue())},
     )
     assert response.status_code == 400
     assert "arket &#x27;Redegørelse&#x27; må ikke ændres" in response.content.decode()

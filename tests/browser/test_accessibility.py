@@ -27,7 +27,7 @@ def test_login_page(page, live_server, seed):
 
 def test_entry_form(page, live_server, ishoj):
     login(page, live_server, "ishoj", "pw-ishoj")
-    page.goto(f"{live_server.url}/statements/183/2016/edit/")
+    page.goto(f"{live_server.url}/statements/183/vaerdighed/2016/edit/")
     expect(page.get_by_role("textbox", name="Tabel 1 – Livskvalitet", exact=True)).to_be_visible()
     expect(page.locator("#balance-1")).to_have_text("Mangler at fordele: 2.844.000 kr.")
     assert_no_serious_violations(page, "the entry form")
@@ -35,7 +35,7 @@ def test_entry_form(page, live_server, ishoj):
 
 def test_entry_form_after_failed_submit(page, live_server, ishoj):
     login(page, live_server, "ishoj", "pw-ishoj")
-    page.goto(f"{live_server.url}/statements/183/2016/edit/")
+    page.goto(f"{live_server.url}/statements/183/vaerdighed/2016/edit/")
     page.get_by_role("textbox", name="Tabel 1 – Livskvalitet", exact=True).fill("1.152.000")
     page.get_by_role("button", name="Indsend", exact=True).click()
     summary = page.locator(".error-summary")
@@ -54,14 +54,14 @@ def test_entry_form_after_failed_submit(page, live_server, ishoj):
 )
 def test_statement_page(page, live_server, reader, code, year):
     login(page, live_server, "udvalg", "pw-udvalg")
-    page.goto(f"{live_server.url}/statements/{code}/{year}/")
+    page.goto(f"{live_server.url}/statements/{code}/vaerdighed/{year}/")
     expect(page.locator("article.ministry-form")).to_be_visible()
     assert_no_serious_violations(page, "the statement page")
 
 
 def test_history_page(page, live_server, reader):
     login(page, live_server, "udvalg", "pw-udvalg")
-    page.goto(f"{live_server.url}/statements/173/2018/history/")
+    page.goto(f"{live_server.url}/statements/173/vaerdighed/2018/history/")
     expect(page.get_by_role("heading", name="Indlæst fra kildedokument")).to_be_visible()
     expect(page.get_by_role("table", name="Ændrede felter")).to_be_visible()
     assert_no_serious_violations(page, "the history page")

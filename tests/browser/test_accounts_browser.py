@@ -39,7 +39,7 @@ def test_lyngby_enters_balances_and_approves_the_2018_accounts(
     page, live_server, lyngby, screenshot
 ):
     login(page, live_server, "lyngby", "pw-lyngby")
-    page.goto(f"{live_server.url}/statements/173/2018/accounts/")
+    page.goto(f"{live_server.url}/statements/173/vaerdighed/2018/accounts/")
     assert serious_violations(page) == [], describe(serious_violations(page))
     fill(page, 1, T1_LABELS, ACTUAL_T1)
     expect(page.locator("#actual-total-1")).to_have_text("11.235.000")
@@ -62,7 +62,7 @@ def test_lyngby_enters_balances_and_approves_the_2018_accounts(
     page.get_by_label("Regnskab, Tabel 2 – " + T2_LABELS["loen"], exact=True).fill("10.220.000")
     expect(page.locator("#tables-agree")).to_have_text("Tabel 1 og Tabel 2 summer til det samme.")
     page.get_by_role("button", name="Godkend regnskab").click()
-    page.wait_for_url(f"{live_server.url}/statements/173/2018/")
+    page.wait_for_url(f"{live_server.url}/statements/173/vaerdighed/2018/")
     section = page.locator(".accounts-section")
     expect(section).to_contain_text("Godkendt")
     expect(section).to_contain_text("Uforbrugt: 45.000 kr.")
@@ -73,6 +73,6 @@ def test_lyngby_enters_balances_and_approves_the_2018_accounts(
     assert Statement.objects.get(
         grant__municipality__code="173", grant__grant_year__year=2018
     ).accounts_approved
-    page.goto(f"{live_server.url}/statements/173/2018/accounts/")
+    page.goto(f"{live_server.url}/statements/173/vaerdighed/2018/accounts/")
     expect(page.get_by_text("Regnskabet er godkendt og kan ikke ændres.")).to_be_visible()
     assert serious_violations(page) == [], describe(serious_violations(page))

@@ -39,7 +39,7 @@ def amount_cell(table, label: str):
 
 
 def edit_url(live_server, code="183", year=2016) -> str:
-    return f"{live_server.url}/statements/{code}/{year}/edit/"
+    return f"{live_server.url}/statements/{code}/vaerdighed/{year}/edit/"
 
 
 def test_ishoj_balances_submits_and_exports(page, live_server, ishoj, screenshot, tmp_path):
@@ -105,7 +105,7 @@ def test_ishoj_balances_submits_and_exports(page, live_server, ishoj, screenshot
     amount_input(page, LOENUDGIFTER).fill("1.485.000")
     expect(balance2).to_have_text(BALANCED)
     page.get_by_role("button", name="Indsend", exact=True).click()
-    page.wait_for_url(f"{live_server.url}/statements/183/2016/")
+    page.wait_for_url(f"{live_server.url}/statements/183/vaerdighed/2016/")
     expect(page.locator(".toolbar .status")).to_have_text("Indsendt")
     expect(page.locator("ul.messages")).to_contain_text("Redegørelsen er indsendt.")
     expect(page.locator(".draft-panel")).to_have_count(0)
@@ -129,7 +129,7 @@ def test_ishoj_balances_submits_and_exports(page, live_server, ishoj, screenshot
     expect(page.get_by_role("button", name="Gem kladde")).to_have_count(0)
 
     # The workbook carries the submitted figures.
-    page.goto(f"{live_server.url}/statements/183/2016/")
+    page.goto(f"{live_server.url}/statements/183/vaerdighed/2016/")
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Hent som regneark (xlsx)").click()
     download = download_info.value

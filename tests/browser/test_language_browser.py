@@ -67,7 +67,7 @@ def test_committee_member_switches_to_english_and_back(page, live_server, reader
     assert_accessible(page, "the initiatives in English")
 
     # The statement: English around the form, the ministry's form itself in Danish.
-    page.goto(f"{live_server.url}/statements/173/2018/")
+    page.goto(f"{live_server.url}/statements/173/vaerdighed/2018/")
     expect(page.get_by_role("link", name="Download as spreadsheet (xlsx)")).to_be_visible()
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Redegørelse for anvendelsen af midlerne til en mere værdig ældrepleje i 2018"
@@ -80,7 +80,7 @@ def test_committee_member_switches_to_english_and_back(page, live_server, reader
 
     # Back to Danish with a click, on the same page.
     page.get_by_role("group", name="Language").get_by_role("button", name="Dansk").click()
-    page.wait_for_url(f"{live_server.url}/statements/173/2018/")
+    page.wait_for_url(f"{live_server.url}/statements/173/vaerdighed/2018/")
     expect(html).to_have_attribute("lang", "da")
     expect(page.get_by_role("link", name="Hent som regneark (xlsx)")).to_be_visible()
     expect(page.get_by_role("navigation", name="Hovedmenu")).to_be_visible()
@@ -93,7 +93,7 @@ def test_finance_staff_enter_figures_in_english(page, live_server, ishoj, screen
     login(page, live_server, "ishoj", "pw-ishoj")
     page.get_by_role("group", name="Sprog").get_by_role("button", name="English").click()
     page.wait_for_url(f"{live_server.url}/")
-    page.goto(f"{live_server.url}/statements/183/2016/edit/")
+    page.goto(f"{live_server.url}/statements/183/vaerdighed/2016/edit/")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     # The inputs are named by the form's own (Danish) row labels; the words around them are English.
     field = page.get_by_role("textbox", name="Table 1 – Livskvalitet", exact=True)

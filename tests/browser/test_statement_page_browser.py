@@ -18,7 +18,7 @@ def committee_member(seed):
 
 def test_reader_logs_in_and_reads_the_statement(page, live_server, committee_member, screenshot):
     login(page, live_server, *committee_member)
-    page.goto(f"{live_server.url}/statements/173/2018/")
+    page.goto(f"{live_server.url}/statements/173/vaerdighed/2018/")
     form = page.locator("article.ministry-form")
     heading = "Redegørelse for anvendelsen af midlerne til en mere værdig ældrepleje i 2018"
     assert form.get_by_role("heading", level=1).inner_text() == heading
@@ -47,7 +47,7 @@ def test_reader_logs_in_and_reads_the_statement(page, live_server, committee_mem
 
 def test_draft_shows_what_is_left(page, live_server, committee_member, screenshot):
     login(page, live_server, *committee_member)
-    page.goto(f"{live_server.url}/statements/183/2016/")
+    page.goto(f"{live_server.url}/statements/183/vaerdighed/2016/")
     panel = page.locator(".draft-panel")
     assert "Mangler at fordele: 2.844.000 kr." in panel.inner_text()
     screenshot(page, "statement-183-2016-draft")

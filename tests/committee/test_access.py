@@ -10,7 +10,7 @@ URLS = [
     "/initiatives/export.xlsx",
     "/initiatives/export.csv",
     "/municipalities/173/",
-    "/years/2018/compare/",
+    "/years/vaerdighed/2018/compare/",
     "/proposals/?year=2021",
     "INITIATIVE",
 ]

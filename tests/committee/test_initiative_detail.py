@@ -15,15 +15,25 @@ def detail(client, reader, key: str) -> str:
 
 def test_evening_shift_shows_2019_funding_and_proposal_80br(client, reader):
     html = detail(client, reader, "lyngby-loeft-af-aftenvagt")
-    # budget, actual spending (unknown here: not 0), difference
-    assert table_rows(html, "amounts-table") == [["2019", "4.795.000", "ukendt", "–"]]
-    trail = table_rows(html, "trail-table")
+    # budget, actual spending (unknown here: not 0), difference, funding, and the document
+    # the amount comes from: the 2019 figure is seed 001's (the budget proposals), not 000's.
+    seed_001 = "Social- og Sundhedsudvalget, referat 11. juni 2019: Budget 2020-23, "
+    [row] = table_rows(html, "amounts-table")
+    assert row[:5] == ["2019", "4.795.000", "ukendt", "–", "Puljen"]
+    assert row[5].startswith(seed_001)
+    trail = [r[:4] for r in table_rows(html, "trail-table")]
+    # From 2020 the pool's money is part of the block grant: said so, not "unknown".
     assert trail == [
-        ["2019", "4.795.000", "intet forslag", "–"],
-        ["2020", "ukendt", "-3.596.000", "80BR_SSU"],
-        ["2021", "ukendt", "-4.795.000", "80BR_SSU"],
-        ["2022", "ukendt", "-4.795.000", "80BR_SSU"],
-        ["2023", "ukendt", "-4.795.000", "80BR_SSU"],
+        [
+            "2019",
+            "Puljen: Værdighedsmilliarden",
+            "4.795.000 Kilde: " + seed_001[:-2] + ", reduktions- og effektiviseringsforslag",
+            "intet forslag",
+        ],
+        ["2020", "Bloktilskud (ikke øremærket)", "–", "-3.596.000"],
+        ["2021", "Bloktilskud (ikke øremærket)", "–", "-4.795.000"],
+        ["2022", "Bloktilskud (ikke øremærket)", "–", "-4.795.000"],
+        ["2023", "Bloktilskud (ikke øremærket)", "–", "-4.795.000"],
     ]
     proposal = BudgetProposal.objects.get(code="80BR_SSU")
     effect = read_table(html, f"proposal-{proposal.pk}")
@@ -50,21 +60,26 @@ def test_the_trail_chart_carries_the_tables_numbers(client, reader):
     for year in ("2019", "2020", "2021", "2022", "2023"):
         assert f">{year}</text>" in chart
     # Both series are named in the legend, not told apart by colour alone.
-    assert "Finansieret af puljen (kr.)" in chart
+    assert "Finansiering (kr.)" in chart
+    assert chart.count(">bloktilskud</text>") == 4  # 2020-2023, not "ukendt"
     assert "Foreslået ændring i budgetforslag (kr.)" in chart
     assert "<script" not in html.split('id="chart-trail"')[1].split("</svg>")[0]
 
 
 def test_og_fremover_amounts_are_labelled_and_carried_only_as_the_source_says(client, reader):
     html = detail(client, reader, "ishoej-klippekortsordning")
-    assert table_rows(html, "amounts-table") == [
-        ["2016", "335.000", "ukendt", "–"],
-        ["2017 og fremover", "670.000", "ukendt", "–"],
+    rows = table_rows(html, "amounts-table")
+    assert [r[:5] for r in rows] == [
+        ["2016", "335.000", "ukendt", "–", "Puljen"],
+        ["2017 og fremover", "670.000", "ukendt", "–", "Puljen"],
     ]
-    assert [row[:2] for row in table_rows(html, "trail-table")] == [
-        ["2016", "335.000"],
-        ["2017", "670.000"],
-    ]
+    # The source gives 2016 twice: the figure used carries a note with both.
+    assert "385.000 kr. i teksten og 335.000 kr. i den samlede oversigt" in rows[0][5]
+    # "og fremover" carries while the pool runs (to 2019), and 2020 is the block grant's.
+    trail = [row[:3] for row in table_rows(html, "trail-table")]
+    assert [r[0] for r in trail] == ["2016", "2017", "2018", "2019", "2020"]
+    assert trail[2][2].startswith("670.000 (jf. 2017 og fremover)")
+    assert trail[4][1:] == ["Bloktilskud (ikke øremærket)", "–"]
 
 
 def test_unknown_amounts_are_unknown_never_zero(client, reader):

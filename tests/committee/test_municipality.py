@@ -4,6 +4,9 @@ proposals, and its split over the years from the same sums as everywhere else.""
 from tests.committee.helpers import read_table, svg, table_rows
 from tests.factories import make_statement
 
+SEED_000 = "Redegørelse for anvendelsen af midlerne til en mere værdig ældrepleje i 2018"
+SEED_002 = "Redegørelse vedr. brugen af midler fra Værdighedsmilliarden 2016"
+
 
 def municipality(client, reader, code: str) -> str:
     client.force_login(reader)
@@ -15,10 +18,14 @@ def municipality(client, reader, code: str) -> str:
 def test_lyngby_grants_statements_initiatives_and_proposals(client, reader):
     html = municipality(client, reader, "173")
     assert "<h1>Lyngby-Taarbæk Kommune</h1>" in html
-    grants = {r[0]: r[2:4] for r in table_rows(html, "grants-table")}
-    assert grants["2018"] == ["11.280.000", "Indsendt"]
-    assert grants["2017"] == ["ikke registreret", "Ikke påbegyndt"]
-    assert 'href="/statements/173/2018/"' in html
+    grants = {r[0]: r[1:3] for r in table_rows(html, "grants-vaerdighed")}
+    assert grants["2018"] == ["11.280.000Kilde: " + SEED_000, "Indsendt"]
+    assert grants["2017"] == ["ikke registreret", "–"]
+    assert 'href="/statements/173/vaerdighed/2018/"' in html
+    # Every programme, with its years, and where its money went after.
+    assert "Overgået til bloktilskud fra 2020." in html
+    assert "Overgået til bloktilskud fra 2019." in html  # the care-home klippekort pool
+    assert "En varig pulje." in html  # bedre bemanding
     initiatives = {r[0]: r[3] for r in table_rows(html, "municipality-initiatives")}
     assert initiatives["Løft af aftenvagten"] == "2019: 4.795.000"
     assert initiatives["Musikterapi"] == "ukendt"
@@ -45,8 +52,18 @@ def test_lyngby_split_over_the_years_table_and_chart(client, reader):
 
 def test_ishoj_draft_and_its_initiatives_of_both_programmes(client, reader):
     html = municipality(client, reader, "183")
-    grants = {r[0]: r[2:4] for r in table_rows(html, "grants-table")}
-    assert grants["2016"] == ["2.844.000", "Kladde"]
+    grants = {r[0]: r[1:4] for r in table_rows(html, "grants-vaerdighed")}
+    assert grants["2016"][:2] == ["2.844.000Kilde: " + SEED_002, "Kladde"]
+    # Its five initiatives sum to the grant (seed 002's table).
+    assert grants["2016"][2] == "2.844.000 = tilskuddet"
+    # Ældremilliarden 2015 (seed 004): the grant, no form on record, its three initiatives
+    # reconciled to the grant.
+    aeldre = {r[0]: r[1:4] for r in table_rows(html, "grants-aeldre")}
+    assert aeldre["2015"] == [
+        "2.814.000Kilde: Status på tre indsatser finansieret af ældremilliarden",
+        "Skema ikke i kilderne",
+        "2.814.000 = tilskuddet",
+    ]
     assert "Kommunen har ingen indsendte redegørelser endnu" in html
     programmes = [r[2] for r in table_rows(html, "municipality-initiatives")]
     assert sorted(programmes) == ["Værdighedsmilliarden"] * 5 + ["Ældremilliarden"] * 3

@@ -24,16 +24,31 @@ def test_status_per_year_counts_all_98_municipalities(client, reader):
     assert [r[0].split()[0] for r in rows] == ["2016", "2017", "2018", "2019"]
     by_year = {r[0].split()[0]: r[2:] for r in rows}
     assert by_year["2016"] == ["0", "1", "97", "98"]  # Ishøj's draft
-    assert by_year["2018"] == ["1", "0", "97", "98"]  # Lyngby-Taarbæk submitted
-    assert by_year["2017"] == ["0", "0", "98", "98"]
+    # Lyngby-Taarbæk submitted; Ishøj's grant registered (seed 002: "i 2016 og årene fremover")
+    assert by_year["2018"] == ["1", "1", "96", "98"]
+    assert by_year["2017"] == ["0", "1", "97", "98"]
     assert Municipality.objects.count() == 98
+
+
+def test_each_programme_has_its_own_years(client, reader):
+    html = overview(client, reader, "?programme=aeldre")
+    assert "<h1>Overblik: Ældremilliarden</h1>" in html
+    rows = table_rows(html, "status-table")
+    assert [r[0] for r in rows] == ["2014", "2015"]
+    # No form on record for those years: said so, with the grants registered.
+    assert rows[1][2].startswith("Skemaet er ikke i kilderne; 1 kommunes tilskud er registreret")
+    assert "Fra 2016 er midlerne en del af bloktilskuddet" in html
+    client.force_login(reader)
+    assert client.get("/?programme=ukendt").status_code == 404
 
 
 def test_status_counts_follow_the_statements(seed):
     make_statement("101", 2017, {"livskvalitet": 10})
     make_statement("147", 2017, {"livskvalitet": 10}, submitted=False)
-    counts = {s.grant_year.year: s for s in status_counts()}
-    assert (counts[2017].submitted, counts[2017].drafts, counts[2017].not_started) == (1, 1, 96)
+    programme = GrantYear.objects.get(programme__slug="vaerdighed", year=2017).programme
+    counts = {s.grant_year.year: s for s in status_counts(programme)}
+    # With Ishøj's registered 2017 grant (a draft): 1 submitted, 2 drafts.
+    assert (counts[2017].submitted, counts[2017].drafts, counts[2017].not_started) == (1, 2, 95)
 
 
 @pytest.mark.parametrize("table", [1, 2])
@@ -41,7 +56,9 @@ def test_national_totals_2018_equal_lyngbys_statement(seed, table):
     """Lyngby-Taarbæk's is the only submitted 2018 statement in the seed."""
     figures = statement_figures(get_statement("173", 2018))
     expected = [(f.row.label, f.amount) for f in figures.tables[table - 1].rows]
-    breakdown = national_breakdown(GrantYear.objects.get(year=2018), table)
+    breakdown = national_breakdown(
+        GrantYear.objects.get(programme__slug="vaerdighed", year=2018), table
+    )
     assert [(line.label, line.amount) for line in breakdown.lines] == expected
     assert breakdown.total == figures.tables[table - 1].total == 11_280_000
     assert breakdown.statements == 1
@@ -78,7 +95,7 @@ def test_each_chart_has_the_numbers_of_the_table_beside_it(client, reader, table
 
 
 def test_drafts_do_not_count_and_submitted_statements_add_up(client, reader):
-    make_statement("183", 2018, {"livskvalitet": 1_000_000, "mad": 500_000})
+    make_statement("167", 2018, {"livskvalitet": 1_000_000, "mad": 500_000})
     make_statement("101", 2018, {"livskvalitet": 7_000_000}, submitted=False)
     rows = {
         r[0]: r[1] for r in table_rows(overview(client, reader, "?year=2018"), "table1-figures")
@@ -104,5 +121,7 @@ def test_the_statements_of_the_chosen_year_link_to_their_pages(client, reader):
     rows = table_rows(overview(client, reader, "?year=2016"), "statements-table")
     assert [r[:4] for r in rows] == [["Ishøj", "2016", "2.844.000", "Kladde"]]
     html = overview(client, reader, "?year=2018")
-    assert [r[0] for r in table_rows(html, "statements-table")] == ["Lyngby-Taarbæk"]
-    assert 'href="/statements/173/2018/"' in html and 'href="/municipalities/173/"' in html
+    assert [r[0] for r in table_rows(html, "statements-table")] == ["Ishøj", "Lyngby-Taarbæk"]
+    assert (
+        'href="/statements/173/vaerdighed/2018/"' in html and 'href="/municipalities/173/"' in html
+    )

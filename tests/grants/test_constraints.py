@@ -23,7 +23,7 @@ def test_one_grant_per_municipality_and_year(seed):
     integrity_error(
         lambda: Grant.objects.create(
             municipality=Municipality.objects.get(code="173"),
-            grant_year=GrantYear.objects.get(year=2018),
+            grant_year=GrantYear.objects.get(programme__slug="vaerdighed", year=2018),
             amount=1,
         )
     )
@@ -59,7 +59,7 @@ def test_proposal_code_unique_per_municipality_but_amounts_may_be_negative(seed)
 def test_forms_see_the_constraints_with_danish_messages(seed):
     grant = Grant(
         municipality=Municipality.objects.get(code="173"),
-        grant_year=GrantYear.objects.get(year=2018),
+        grant_year=GrantYear.objects.get(programme__slug="vaerdighed", year=2018),
         amount=-3,
     )
     with pytest.raises(ValidationError) as exc:

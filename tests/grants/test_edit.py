@@ -9,7 +9,7 @@ from grants.services import StatementValues, save_statement
 from tests.conftest import audit_size, get_statement
 from tests.grants.test_services import ISHOJ_T1, ISHOJ_T2, db_snapshot, row_ids
 
-EDIT = "/statements/183/2016/edit/"
+EDIT = "/statements/183/vaerdighed/2016/edit/"
 
 
 def post_data(statement, *, t2_shortfall=0, confirm=True, action="save", fmt="{:,}") -> dict:
@@ -94,7 +94,9 @@ def test_submit_short_table_saves_draft_and_names_the_difference(client, ishoj):
 
     s = get_statement("183", 2016)
     response = client.post(EDIT, post_data(s, action="submit"))
-    assert response.status_code == 302 and response["Location"] == "/statements/183/2016/"
+    assert (
+        response.status_code == 302 and response["Location"] == "/statements/183/vaerdighed/2016/"
+    )
     s = get_statement("183", 2016)
     assert s.is_submitted and s.submitted_by == ishoj
 
@@ -113,11 +115,13 @@ def test_submitted_statement_refuses_writes(client, ishoj, administrator):
     assert db_snapshot(s) == before and audit_size() == audit
 
     # Only an administrator reopens, and only with a reason.
-    assert client.post("/statements/183/2016/reopen/", {"reason": "x"}).status_code == 403
+    assert (
+        client.post("/statements/183/vaerdighed/2016/reopen/", {"reason": "x"}).status_code == 403
+    )
     client.force_login(administrator)
-    assert client.post("/statements/183/2016/reopen/", {"reason": ""}).status_code == 400
+    assert client.post("/statements/183/vaerdighed/2016/reopen/", {"reason": ""}).status_code == 400
     assert db_snapshot(s) == before
-    response = client.post("/statements/183/2016/reopen/", {"reason": "Ny fordeling"})
+    response = client.post("/statements/183/vaerdighed/2016/reopen/", {"reason": "Ny fordeling"})
     assert response.status_code == 302
     assert get_statement("183", 2016).status == Statement.Status.DRAFT
     assert AuditEvent.objects.filter(action="reopen", reason="Ny fordeling").count() == 1
@@ -156,17 +160,17 @@ def test_start_from_last_year_fills_but_does_not_save(client, lyngby):
 
     register_grant(
         municipality=Municipality.objects.get(code="173"),
-        grant_year=GrantYear.objects.get(year=2019),
+        grant_year=GrantYear.objects.get(programme__slug="vaerdighed", year=2019),
         amount=11_500_000,
         acting_user=lyngby,
     )
     client.force_login(lyngby)
     s = get_statement("173", 2019)
     before = db_snapshot(s)
-    html = client.get("/statements/173/2019/edit/").content.decode()
+    html = client.get("/statements/173/vaerdighed/2019/edit/").content.decode()
     assert "Start fra sidste år" in html
     data = {**post_data(s), "grant": "11.500.000", "action": "prefill"}
-    response = client.post("/statements/173/2019/edit/", data)
+    response = client.post("/statements/173/vaerdighed/2019/edit/", data)
     html = response.content.decode()
     assert response.status_code == 200
     assert "Intet er gemt endnu" in html
@@ -179,21 +183,31 @@ def test_start_from_last_year_fills_but_does_not_save(client, lyngby):
     assert db_snapshot(s) == before
 
 
-def test_register_grant(client, ishoj):
-    client.force_login(ishoj)
+def test_register_grant(client, lyngby):
+    from grants.models import GrantYear
+
+    client.force_login(lyngby)
+    y2017 = GrantYear.objects.get(programme__slug="vaerdighed", year=2017)
+    y2018 = GrantYear.objects.get(programme__slug="vaerdighed", year=2018)
     html = client.get("/grants/new/").content.decode()
-    assert 'value="2016"' not in html and 'value="2017"' in html  # Ishøj already has 2016
-    response = client.post("/grants/new/", {"grant_year": "2017", "amount": "abc"})
+    # The years offered are programme-years the municipality has no grant for (2018 it has).
+    assert f'value="{y2018.pk}"' not in html
+    assert f'<option value="{y2017.pk}">Værdighedsmilliarden 2017</option>' in html
+    assert "Klippekort til beboere på plejecentre 2017</option>" in html  # two pools, one year
+    response = client.post("/grants/new/", {"grant_year": y2017.pk, "amount": "abc"})
     assert response.status_code == 400 and "Tilskud (kr.): &#x27;abc&#x27; er ikke et beløb" in (
         response.content.decode()
     )
-    assert not Statement.objects.filter(grant__grant_year__year=2017).exists()
-    response = client.post("/grants/new/", {"grant_year": "2017", "amount": "2.900.000"})
-    assert response.status_code == 302 and response["Location"] == "/statements/183/2017/edit/"
-    assert get_statement("183", 2017).grant.amount == 2_900_000
-    response = client.post("/grants/new/", {"grant_year": "2017", "amount": "1"})
+    assert not Statement.objects.filter(grant__grant_year=y2017, grant__municipality__code="173")
+    response = client.post("/grants/new/", {"grant_year": y2017.pk, "amount": "2.900.000"})
+    assert (
+        response.status_code == 302
+        and response["Location"] == "/statements/173/vaerdighed/2017/edit/"
+    )
+    assert get_statement("173", 2017).grant.amount == 2_900_000
+    response = client.post("/grants/new/", {"grant_year": y2017.pk, "amount": "1"})
     assert response.status_code == 400
-    assert get_statement("183", 2017).grant.amount == 2_900_000
+    assert get_statement("173", 2017).grant.amount == 2_900_000
 
 
 def test_history_lists_changes(client, ishoj, reader):
@@ -201,7 +215,7 @@ def test_history_lists_changes(client, ishoj, reader):
     s = get_statement("183", 2016)
     client.post(EDIT, post_data(s))
     client.force_login(reader)
-    html = client.get("/statements/183/2016/history/").content.decode()
+    html = client.get("/statements/183/vaerdighed/2016/history/").content.decode()
     assert "Tabel 1 – Livskvalitet" in html and "1.152.000" in html and "ishoj" in html
 
 
@@ -216,9 +230,9 @@ def test_the_history_reads_in_each_readers_language(client, ishoj, reader):
     assert {"amount", "box1", "box2"} <= stored
     # The page itself speaks English to this user, and so does the history.
     assert "Save draft" in client.get(EDIT).content.decode()
-    english = client.get("/statements/183/2016/history/").content.decode()
+    english = client.get("/statements/183/vaerdighed/2016/history/").content.decode()
     assert "Table 1 – Livskvalitet" in english and "Box 1" in english
     other = Client()  # a reader who kept Danish
     other.force_login(reader)
-    danish = other.get("/statements/183/2016/history/").content.decode()
+    danish = other.get("/statements/183/vaerdighed/2016/history/").content.decode()
     assert "Tabel 1 – Livskvalitet" in danish and "Table 1" not in danish

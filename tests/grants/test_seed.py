@@ -9,6 +9,7 @@ from grants.models import (
     Initiative,
     InitiativeAmount,
     Municipality,
+    Programme,
     Statement,
 )
 from tests.conftest import get_statement
@@ -43,10 +44,41 @@ def test_loading_twice_changes_nothing(seed):
 def test_reference_data(seed):
     assert Municipality.objects.count() == 98
     assert Municipality.objects.get(code="173").name == "Lyngby-Taarbæk"
-    assert list(GrantYear.objects.values_list("year", flat=True)) == [2016, 2017, 2018, 2019]
-    admin_2016 = FormRow.objects.get(grant_year__year=2016, table=1, code="administration")
+    years = {
+        p.slug: (p.first_year, p.last_year, p.block_grant_from, [y.year for y in p.years.all()])
+        for p in Programme.objects.prefetch_related("years")
+    }
+    assert years == {
+        "aeldre": (2014, 2015, 2016, [2014, 2015]),
+        "klippekort-svageste": (2015, 2016, 2017, [2015, 2016]),
+        "vaerdighed": (2016, 2019, 2020, [2016, 2017, 2018, 2019]),
+        "klippekort-plejecentre": (2017, 2018, 2019, [2017, 2018]),
+        "bedre-bemanding": (2018, None, None, [2018, 2019]),
+    }
+    # Two programmes share 2017 (and 2018): a year belongs to a programme.
+    assert GrantYear.objects.filter(year=2017).count() == 2
+    # Only 2018's Værdighedsmilliarden form is verified against a source (seed 000); the other
+    # years of that programme keep a form marked as unverified; the other pools have none.
+    forms = {
+        (gy.programme.slug, gy.year): (gy.has_form, gy.form_verified)
+        for gy in GrantYear.objects.select_related("programme")
+    }
+    assert forms[("vaerdighed", 2018)] == (True, True)
+    assert forms[("vaerdighed", 2016)] == (True, False)
+    assert forms[("aeldre", 2015)] == (False, False)
+    admin_2016 = FormRow.objects.get(
+        grant_year__programme__slug="vaerdighed",
+        grant_year__year=2016,
+        code="administration",
+        table=1,
+    )
     assert admin_2016.label == "Udarbejdelse af værdighedspolitik, dialog og administration mv."
-    admin_2018 = FormRow.objects.get(grant_year__year=2018, table=2, code="administration")
+    admin_2018 = FormRow.objects.get(
+        grant_year__programme__slug="vaerdighed",
+        grant_year__year=2018,
+        table=2,
+        code="administration",
+    )
     assert admin_2018.label == "Revision af værdighedspolitik, dialog og administration mv."
 
 

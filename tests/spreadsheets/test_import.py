@@ -16,7 +16,7 @@ from grants.rules import statement_figures
 from tests.conftest import get_statement
 from tests.libreoffice import convert
 
-IMPORT = "/statements/183/2016/import/"
+IMPORT = "/statements/183/vaerdighed/2016/import/"
 
 
 def everything():
@@ -144,7 +144,7 @@ def test_submitted_statement_refuses_imports(client, lyngby):
     client.force_login(lyngby)
     before = everything()
     response = client.post(
-        "/statements/173/2018/import/",
+        "/statements/173/vaerdighed/2018/import/",
         {"file": SimpleUploadedFile("l.xlsx", workbook_bytes("173", 2018))},
     )
     assert response.status_code == 409

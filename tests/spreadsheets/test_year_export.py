@@ -7,19 +7,21 @@ import pytest
 from django.core.management import call_command
 from openpyxl import load_workbook
 
-from grants.models import FormRow
+from grants.models import FormRow, Grant
+from grants.money import format_kroner
 from tests.factories import make_grant_year, make_statement
 from tests.libreoffice import convert, recalculated_rows
 
 
 def test_year_workbook_summary_and_sheets(client, reader, tmp_path):
     client.force_login(reader)
-    response = client.get("/years/2018/export.xlsx")
+    response = client.get("/years/vaerdighed/2018/export.xlsx")
     assert response.status_code == 200
     path = tmp_path / "redegoerelser-2018.xlsx"
     path.write_bytes(response.content)
     wb = load_workbook(path)
-    assert wb.sheetnames == ["Oversigt", "173 Lyngby-Taarbæk"]
+    # A sheet per statement of the year, by municipality code (Ishøj's 2018 is a draft).
+    assert wb.sheetnames == ["Oversigt", "173 Lyngby-Taarbæk", "183 Ishøj"]
     summary = wb["Oversigt"]
     header = [c.value for c in summary[1]]
     assert header[:4] == ["Kommunekode", "Kommune", "Tilskud", "Status"]
@@ -30,18 +32,26 @@ def test_year_workbook_summary_and_sheets(client, reader, tmp_path):
     assert lyngby[header.index("Tabel 1 – Livskvalitet")] == 8_879_000
     assert lyngby[header.index("Tabel 1 i alt")] == 11_280_000
     assert lyngby[header.index("Tabel 2 i alt")] == 11_280_000
-    ishoj = [c.value for c in rows["183"]]
-    assert ishoj[3] == "Ikke påbegyndt" and ishoj[2] is None
+    copenhagen = [c.value for c in rows["101"]]
+    assert copenhagen[3] == "Ikke påbegyndt" and copenhagen[2] is None
     national = rows[None] if None in rows else rows[""]
     assert national[1].value == "Hele landet"
     assert str(national[2].value).startswith("=SUM(C2:C99)")
     assert wb["173 Lyngby-Taarbæk"]["B4"].value == 11_280_000
 
 
+def national_grant(year: int) -> int:
+    return sum(
+        Grant.objects.filter(
+            grant_year__programme__slug="vaerdighed", grant_year__year=year
+        ).values_list("amount", flat=True)
+    )
+
+
 def test_export_year_command_writes_the_same_workbook(client, reader, tmp_path):
     call_command("export_year", "2018", "-o", str(tmp_path / "cmd.xlsx"))
     client.force_login(reader)
-    (tmp_path / "web.xlsx").write_bytes(client.get("/years/2018/export.xlsx").content)
+    (tmp_path / "web.xlsx").write_bytes(client.get("/years/vaerdighed/2018/export.xlsx").content)
 
     def cells(p):
         return [[[c.value for c in r] for r in ws.iter_rows()] for ws in load_workbook(p)]
@@ -51,26 +61,26 @@ def test_export_year_command_writes_the_same_workbook(client, reader, tmp_path):
 
 def test_year_csv(client, reader):
     client.force_login(reader)
-    response = client.get("/years/2018/export.csv")
+    response = client.get("/years/vaerdighed/2018/export.csv")
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     text = response.content.decode("utf-8")
     assert text.startswith("\ufeffKommunekode;Kommune;Tilskud;Status;Tabel 1 – Livskvalitet")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
     lyngby = next(r for r in rows if r[0] == "173")
     assert lyngby[1:4] == ["Lyngby-Taarbæk", "11.280.000", "Indsendt"]
-    assert rows[-1][1] == "Hele landet" and rows[-1][2] == "11.280.000"
+    assert rows[-1][1] == "Hele landet" and rows[-1][2] == format_kroner(national_grant(2018))
 
 
 @pytest.mark.libreoffice
 def test_libreoffice_recalculates_the_year_totals(client, reader, tmp_path):
     client.force_login(reader)
     path = tmp_path / "redegoerelser-2018.xlsx"
-    path.write_bytes(client.get("/years/2018/export.xlsx").content)
+    path.write_bytes(client.get("/years/vaerdighed/2018/export.xlsx").content)
     rows = recalculated_rows(path, tmp_path / "out")
     header = rows[0]
     national = next(r for r in rows if len(r) > 1 and r[1] == "Hele landet")
-    assert national[2] == "11280000"
-    assert national[header.index("Tabel 1 i alt")] == "11280000"
+    assert national[2] == str(national_grant(2018))  # the registered grants, drafts too
+    assert national[header.index("Tabel 1 i alt")] == "11280000"  # Ishøj's draft is empty
     assert national[header.index("Tabel 2 – Andet")] == "300000"
 
 
@@ -78,7 +88,7 @@ def test_libreoffice_recalculates_the_year_totals(client, reader, tmp_path):
 def test_year_csv_opens_in_libreoffice_with_the_right_numbers(client, reader, tmp_path):
     client.force_login(reader)
     path = tmp_path / "redegoerelser-2018.csv"
-    path.write_bytes(client.get("/years/2018/export.csv").content)
+    path.write_bytes(client.get("/years/vaerdighed/2018/export.csv").content)
     # Open it as a Danish user would (semicolon, UTF-8, Danish locale), save as xlsx, read back.
     saved = convert(path, tmp_path / "out", "xlsx", infilter="CSV:59,34,76,1,,1030")
     ws = load_workbook(saved).active
@@ -101,7 +111,7 @@ def test_a_row_added_to_the_form_later_shifts_no_column(client, reader):
         grant_year=grant_year, table=1, position=1, code="ny", label="Ny række", kind="normal"
     )
     client.force_login(reader)
-    text = client.get("/years/2030/export.csv").content.decode()
+    text = client.get("/years/testpulje/2030/export.csv").content.decode()
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))
     header = [h.lstrip("\ufeff") for h in rows[0]]
     ishoj = next(r for r in rows if r[0] == "183")
