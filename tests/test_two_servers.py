@@ -250,8 +250,8 @@ def test_a_statement_submitted_on_a_is_submitted_on_b(servers, cache, ishoj):
     assert submitted.status_code == 302, submitted.text[:2000]
     assert submitted.headers["Location"] == "/statements/183/2016/"
 
-    assert text(get(session, f"{b}/statements/183/2016/"), statement_status) == ["Indsendt"]
     assert text(get(session, municipality_page), status_2016) == ["Indsendt"]
+    assert text(get(session, f"{b}/statements/183/2016/"), statement_status) == ["Indsendt"]
 
 
 def test_a_municipality_renamed_in_the_admin_on_a_is_renamed_on_b(servers, cache, administrator):
@@ -303,7 +303,7 @@ def test_proposals_bulk_deleted_in_the_admin_on_a_are_gone_on_b(servers, cache, 
     assert len(shown) == 16 and not doomed & shown
 
 
-def test_a_lockout_on_one_server_holds_on_the_other(servers, cache, reader):
+def test_a_lockout_on_one_server_holds_on_the_other(servers, cache, reader, lyngby):
     """django-axes keeps its attempts in the database, which every server shares."""
     from axes.models import AccessAttempt
 
@@ -337,3 +337,5 @@ def test_a_lockout_on_one_server_holds_on_the_other(servers, cache, reader):
     assert refused.status_code == 429
     assert "Log ind midlertidigt spærret" in refused.text
     assert "sessionid" not in on_b.cookies
+    # Only that username is locked out: another logs in on B from the same address.
+    assert "sessionid" in log_in(b, lyngby).cookies
