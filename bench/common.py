@@ -2,6 +2,7 @@
 the entry page's draft and the synthetic data; gunicorn as production runs it (2 sync workers,
 DEBUG off); a logged-in `requests` session. Only 127.0.0.1; every wait is bounded in time."""
 
+import contextlib
 import datetime as dt
 import os
 import signal
@@ -101,16 +102,21 @@ def free_port() -> int:
 
 class Gunicorn:
     """gunicorn on a free port of 127.0.0.1, in its own process group; its log (and the app's,
-    through --capture-output) in the work directory."""
+    through --capture-output) in the work directory. A server that does not become healthy is
+    stopped before the error is raised, so nothing is left running."""
 
-    def __init__(self, env: dict[str, str], workdir: str) -> None:
+    def __init__(self, env: dict[str, str], workdir: str, workers: int = 2) -> None:
         self.port = free_port()
         self.base, self.log = f"http://{HOST}:{self.port}", f"{workdir}/gunicorn-{self.port}.log"
-        options = f"--workers 2 --bind {HOST}:{self.port} --timeout 60 --no-control-socket"
+        options = f"--workers {workers} --bind {HOST}:{self.port} --timeout 60 --no-control-socket"
         command = [BIN / "gunicorn", "eldercare.wsgi", *options.split(), "--capture-output"]
         command += ["--error-logfile", self.log]
         self.proc = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
-        self.wait_healthy(60)
+        try:
+            self.wait_healthy(60)
+        except BaseException:
+            self.stop()
+            raise
 
     def wait_healthy(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
@@ -133,6 +139,8 @@ class Gunicorn:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(10)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)  # a worker its master left behind
 
 
 def login(base: str, username: str = "lyngby", password: str = "demo") -> requests.Session:

@@ -36,7 +36,6 @@ from grants.models import (
     Programme,
     Statement,
 )
-from grants.permissions import can_write_municipality
 from grants.rules import reconcile
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -82,9 +81,7 @@ def _chosen_year(request: HttpRequest, statuses: list[reports.YearStatus]) -> Gr
 
 
 def overview(request: HttpRequest) -> HttpResponse:
-    return page_cache.render_page(
-        request, "committee/overview.html", lambda: _overview_context(request)
-    )
+    return page_cache.render_page(request, "committee/overview.html", _overview_context)
 
 
 def _overview_context(request: HttpRequest) -> dict:
@@ -145,7 +142,7 @@ def _initiative_table(request: HttpRequest) -> tuple[InitiativeFilter, Initiativ
 
 def initiative_list(request: HttpRequest) -> HttpResponse:
     return page_cache.render_page(
-        request, "committee/initiative_list.html", lambda: _initiative_list_context(request)
+        request, "committee/initiative_list.html", _initiative_list_context
     )
 
 
@@ -190,7 +187,9 @@ def initiative_export(request: HttpRequest, fmt: str) -> HttpResponse:
 
 def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return page_cache.render_page(
-        request, "committee/initiative_detail.html", lambda: _initiative_detail_context(request, pk)
+        request,
+        "committee/initiative_detail.html",
+        lambda content: _initiative_detail_context(content, pk),
     )
 
 
@@ -212,7 +211,7 @@ def _initiative_detail_context(request: HttpRequest, pk: int) -> dict:
         )
         if trail
         else "",
-        "can_edit": can_write_municipality(request.user, initiative.municipality),
+        "can_edit": request.scope.may_write(initiative.municipality_id),
     }
 
 
@@ -223,7 +222,7 @@ def municipality_detail(request: HttpRequest, code: str) -> HttpResponse:
     return page_cache.render_page(
         request,
         "committee/municipality_detail.html",
-        lambda: _municipality_detail_context(request, code),
+        lambda content: _municipality_detail_context(content, code),
     )
 
 
@@ -325,7 +324,7 @@ def year_compare(request: HttpRequest, programme: str, year: int) -> HttpRespons
     return page_cache.render_page(
         request,
         "committee/year_compare.html",
-        lambda: _year_compare_context(request, programme, year),
+        lambda content: _year_compare_context(content, programme, year),
     )
 
 
@@ -368,9 +367,7 @@ def _proposal_rows() -> QuerySet[BudgetProposal]:
 
 
 def proposal_list(request: HttpRequest) -> HttpResponse:
-    return page_cache.render_page(
-        request, "committee/proposal_list.html", lambda: _proposal_list_context(request)
-    )
+    return page_cache.render_page(request, "committee/proposal_list.html", _proposal_list_context)
 
 
 def _proposal_list_context(request: HttpRequest) -> dict:
@@ -387,5 +384,5 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return page_cache.render_page(
         request,
         "committee/proposal_detail.html",
-        lambda: {"proposal": get_object_or_404(_proposal_rows(), pk=pk)},
+        lambda content: {"proposal": get_object_or_404(_proposal_rows(), pk=pk)},
     )

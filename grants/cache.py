@@ -18,6 +18,7 @@ staff, municipality).
 import hashlib
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
@@ -88,18 +89,38 @@ def cacheable_query(query: QueryDict) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class Scope:
+    """What a cached page may show differently to its reader; part of the page's key."""
+
+    is_admin: bool
+    is_writer: bool
+    municipality_id: int | None
+
+    def may_write(self, municipality_id: int) -> bool:
+        """permissions.can_write_municipality, from the scope alone."""
+        return self.is_admin or (self.is_writer and self.municipality_id == municipality_id)
+
+
 class ContentRequest:
-    """What cached content may know of the request: its path and its query string."""
+    """What cached content (its context builder and its template) may know of the request: its
+    path, its query string and the reader's scope. Anything else (the user, the session,
+    cookies, headers) is refused, so nothing of one reader can end up in everyone's page."""
 
     method = "GET"
+    current_app = None  # read by {% url %}
 
-    def __init__(self, request: HttpRequest) -> None:
+    def __init__(self, request: HttpRequest, scope: Scope) -> None:
         self.path = request.path
         self.GET = request.GET
+        self.scope = scope
 
     def get_full_path(self) -> str:
         query = self.GET.urlencode()
         return f"{self.path}?{query}" if query else self.path
+
+    def __getattr__(self, name: str) -> None:
+        NotInCachedContent(f"request.{name}")._refuse()
 
 
 class NotInCachedContent:
@@ -121,10 +142,10 @@ class NotInCachedContent:
         self._refuse()
 
 
-def scope(request: HttpRequest) -> tuple[bool, bool, int | None]:
+def scope(request: HttpRequest) -> Scope:
     """What a page may show differently to this user: administrator, finance staff, and whose."""
     user = request.user
-    return (
+    return Scope(
         permissions.is_admin(user),
         permissions.is_writer(user),
         getattr(permissions.membership(user), "municipality_id", None),
@@ -132,21 +153,27 @@ def scope(request: HttpRequest) -> tuple[bool, bool, int | None]:
 
 
 def render_page(
-    request: HttpRequest, template: str, build: Callable[[], dict], *, vary: tuple = ()
+    request: HttpRequest,
+    template: str,
+    build: Callable[[ContentRequest], dict],
+    *,
+    vary: tuple = (),
 ) -> HttpResponse:
     """Render a read-only page whose content (title and body) depends only on the data, the
     query string, the language, the user's scope and `vary`. The content is cached under the
     data version; the page around it (header, user, CSRF tokens, messages) is rendered for this
     request. `template` extends base_template|default:"base.html" and marks where its content
-    starts with CONTENT_MARK (templates/content_only.html)."""
-    is_admin, is_writer, municipality_id = scope(request)
+    starts with CONTENT_MARK (templates/content_only.html). `build` gets a ContentRequest, not the
+    request: the query string and the reader's scope, nothing else."""
+    reader = scope(request)
 
     def content() -> tuple[str, str]:
-        context = build() | {
+        content_request = ContentRequest(request, reader)
+        context = build(content_request) | {
             "base_template": "content_only.html",
-            "request": ContentRequest(request),
-            "user_can_write": is_writer,
-            "user_is_admin": is_admin,
+            "request": content_request,
+            "user_can_write": reader.is_writer,
+            "user_is_admin": reader.is_admin,
             "user": NotInCachedContent("user"),
             "csrf_token": NotInCachedContent("csrf_token"),
             "perms": NotInCachedContent("perms"),
@@ -155,7 +182,7 @@ def render_page(
         # query string for the tags that read it ({% querystring %}, django-tables2).
         compiled = get_template(template).template
         plain = Context(context, autoescape=compiled.engine.autoescape)
-        plain.request = context["request"]
+        plain.request = content_request
         text = compiled.render(plain)
         title, _, body = text.partition(CONTENT_MARK)
         return str(title).strip(), str(body)
@@ -166,9 +193,7 @@ def render_page(
             template,
             data_version(),
             get_language(),
-            is_admin,
-            is_writer,
-            municipality_id,
+            reader,
             request.path,
             sorted(request.GET.lists()),
             vary,

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
+from django.core.cache import cache as django_cache
 from django.core.exceptions import PermissionDenied
 from django.db import InterfaceError, OperationalError, connection
 from django.db.models import Prefetch, QuerySet
@@ -20,6 +21,8 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from grants import cache
 from grants.charts import budget_actual_chart
@@ -93,11 +96,15 @@ from grants.services import (
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+# A database that cannot be reached, or (with CACHE_URL) a Redis that cannot: "try again later".
+UNAVAILABLE = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)
+
+
 @login_not_required
 def server_error(request: HttpRequest) -> HttpResponse:
     """Our own 500 page, and a 503 while the database cannot be reached (as /healthz answers).
     Rendered without the database: the error may be that it is gone."""
-    unavailable = isinstance(sys.exc_info()[1], OperationalError | InterfaceError)
+    unavailable = isinstance(sys.exc_info()[1], UNAVAILABLE)
     template, status = ("errors/503.html", 503) if unavailable else ("errors/500.html", 500)
     response = HttpResponse(render_to_string(template), status=status)
     if unavailable:
@@ -108,14 +115,23 @@ def server_error(request: HttpRequest) -> HttpResponse:
 @login_not_required
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the app and its database answer, 503 otherwise."""
+    """200 when the app, its database and its cache answer, 503 otherwise (with CACHE_URL the
+    cache is a Redis every page needs: it holds the sessions)."""
+    status = {"database": "ok", "cache": "ok"}
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception:  # noqa: BLE001 - any database failure means "not healthy"
-        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+        status["database"] = "unavailable"
+    try:
+        django_cache.get("healthz")
+    except Exception:  # noqa: BLE001 - any cache failure means "not healthy"
+        status["cache"] = "unavailable"
+    healthy = set(status.values()) == {"ok"}
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", **status}, status=200 if healthy else 503
+    )
 
 
 def statement_body(pk: int) -> str:

@@ -146,7 +146,9 @@ def test_the_header_says_how_the_table_is_sorted(client, reader):
 
 
 def count_queries(client, url: str) -> int:
-    """The queries a page costs when it is built (not served from the page cache)."""
+    """The queries a page costs when it is built (not served from the page cache). The same with
+    the cache on (emptied here) and off (DummyCache builds every page), so it holds in both of
+    tests/committee/conftest.py's modes."""
     from django.core.cache import cache
 
     cache.clear()
