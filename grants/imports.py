@@ -26,9 +26,11 @@ from grants.exports import (
     LABEL_MUNICIPALITY,
     LABEL_TOTAL_GRANT,
 )
-from grants.models import FormRow, GrantYear, Municipality
-from grants.money import AmountError, format_kroner, parse_kroner
-from grants.services import StatementValues
+from grants.forms import BOX1_MAX
+from grants.models import AllocationLine, FormRow, GrantYear, Municipality
+from grants.money import AmountError, check_kroner, format_kroner, parse_kroner
+from grants.services import StatementValues, clean_text
+from grants.text import text_error
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_ZIP_ENTRIES = 200
@@ -39,6 +41,7 @@ MAX_COLUMNS = 26
 STATEMENT_SHEET = "Redegørelse"
 _DIMENSION = re.compile(rb'<dimension[^>]*\bref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
 _TITLE_YEAR = re.compile(r"(\d{4})\s*$")
+SPECIFICATION_MAX = AllocationLine._meta.get_field("specification").max_length
 
 
 class WorkbookRefused(Exception):
@@ -176,8 +179,19 @@ def _text(value) -> str:
     return "" if value is None else str(value).strip()
 
 
+def _checked_text(value, ref: str, max_length: int, errors: list[str]) -> str:
+    """A text cell as the form would take it: within `max_length` characters once cleaned
+    (clean_text, as it is stored), and without control characters."""
+    text = "" if value is None else str(value)
+    problem = text_error(clean_text(text), max_length=max_length)
+    if problem:
+        errors.append(f"{ref}: {problem}")
+    return text
+
+
 def _amount(cell, sheet: str, errors: list[str]) -> int | None:
-    """An amount cell: a whole, non-negative number, or empty (unknown)."""
+    """An amount cell: a whole, non-negative number within money.MAX_KRONER, or empty
+    (unknown)."""
     ref = f"{sheet}!{cell.coordinate}"
     value = cell.value
     if cell.data_type == "f" or (isinstance(value, str) and value.startswith("=")):
@@ -197,8 +211,10 @@ def _amount(cell, sheet: str, errors: list[str]) -> int | None:
         if value < 0:
             errors.append(_("%(ref)s: beløbet må ikke være negativt.") % {"ref": ref})
             return None
-        return value
     try:
+        if isinstance(value, int):
+            check_kroner(value)
+            return value
         return parse_kroner(str(value))
     except AmountError as error:
         errors.append(f"{ref}: {error}")
@@ -276,14 +292,18 @@ def parse_statement_workbook(data: bytes) -> ParsedStatement:
                 seen[table].add(row.pk)
                 values.amounts[row.pk] = _amount(ws.cell(r, 2), sheet, errors)
                 if row.takes_specification:
-                    values.specifications[row.pk] = _text(ws.cell(r, 3).value)
+                    values.specifications[row.pk] = _checked_text(
+                        _text(ws.cell(r, 3).value), f"{sheet}!C{r}", SPECIFICATION_MAX, errors
+                    )
                 elif _text(ws.cell(r, 3).value):
                     errors.append(
                         _("%(sheet)s!C%(row)s: rækken '%(label)s' har ingen specifikation.")
                         % {"sheet": sheet, "row": r, "label": label}
                     )
         elif label == grant_year.box1_title:
-            values.box1 = "" if ws.cell(r + 1, 1).value is None else str(ws.cell(r + 1, 1).value)
+            values.box1 = _checked_text(
+                ws.cell(r + 1, 1).value, f"{sheet}!A{r + 1}", BOX1_MAX, errors
+            )
             r += 1
         elif label == grant_year.box2_title:
             mark = _text(ws.cell(r + 1, 2).value)
