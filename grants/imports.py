@@ -1,21 +1,26 @@
 """Reading a statement back from the product's own workbook, safely.
 
 Two stages. `check_workbook_file` looks at the raw bytes before openpyxl sees them: size, zip
-structure, entry count, uncompressed size and compression ratio (zip bombs), macros, XML
-DOCTYPE/entities, and the sheets' declared dimensions. Only then `parse_statement_workbook` opens
-it with openpyxl (with defusedxml installed, see grants/checks.py) and reads the form the way
-grants/exports.py wrote it: labels in column A, amounts in column B, specifications in column C.
-Every problem names the sheet and cell. Nothing here writes to the database: the caller hands
-the result to grants.services.save_statement.
+structure, entry count, the number of sheets, uncompressed size per part and in all and the
+compression ratio (zip bombs), macros, XML DOCTYPE/entities, and the sheets' declared dimensions.
+Those bounds cap what openpyxl can be made to parse. Only then `parse_statement_workbook` opens it
+with openpyxl, read-only (with defusedxml installed, see grants/checks.py), reads the form's
+sheets and no other, a bounded block of rows and columns each, within a budget of cells and time,
+and reads the form the way grants/exports.py wrote it: labels in column A, amounts in column B,
+specifications in column C. Every problem names the sheet and cell. Nothing here writes to the
+database: the caller hands the result to grants.services.save_statement.
 """
 
 import re
+import time
 import zipfile
 from dataclasses import dataclass, field
 from io import BytesIO
 
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
+from openpyxl.cell.read_only import EMPTY_CELL
+from openpyxl.utils import get_column_letter
 
 from grants.exports import (
     ACCOUNTS_SHEET,
@@ -34,13 +39,26 @@ from grants.text import text_error
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_ZIP_ENTRIES = 200
-MAX_UNCOMPRESSED_BYTES = 30 * 1024 * 1024
+# What openpyxl may be given to parse. Our own workbook unpacks to ~25 kB, ~0.1 MB with a full
+# Boks 1 (a whole part: LibreOffice keeps it in the shared strings); openpyxl parses about 2 MB
+# of sheets, shared strings or styles a second here, so these caps keep the worst file under one.
+MAX_UNCOMPRESSED_BYTES = 2 * 1024 * 1024
+MAX_PART_BYTES = 512 * 1024  # one part: a sheet, the shared strings, the styles, …
+MAX_SHEETS = 4  # ours have one or two ("Redegørelse", "Regnskab"); room for a note or two
 MAX_ENTRY_RATIO = 200  # a worksheet of plain text compresses ~10-50x; bombs go far beyond
 MAX_ROWS = 500
 MAX_COLUMNS = 26
+# What reading may cost once openpyxl has the file: the form's columns A-C of at most MAX_ROWS
+# rows of each of its two sheets (so the cell budget holds by construction; it is the guard if
+# those bounds grow), and the time, which no form of ours comes near (~10 ms).
+READ_COLUMNS = 3
+MAX_CELLS = 2 * MAX_ROWS * READ_COLUMNS
+MAX_SECONDS = 1.5
 STATEMENT_SHEET = "Redegørelse"
 _DIMENSION = re.compile(rb'<dimension[^>]*\bref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
 _TITLE_YEAR = re.compile(r"(\d{4})\s*$")
+# A <sheet> element of the workbook part, whatever its namespace prefix (<sheets> is not one).
+_SHEET = re.compile(rb"<(?:[^\s<>/:!?]+:)?sheet[\s/>]")
 SPECIFICATION_MAX = AllocationLine._meta.get_field("specification").max_length
 
 
@@ -73,6 +91,23 @@ def _declared_entries(data: bytes) -> int | None:
         return None
     count = int.from_bytes(data[end + 10 : end + 12], "little")
     return None if count == 0xFFFF else count
+
+
+def _check_part_size(entry: zipfile.ZipInfo) -> None:
+    """A part's declared size bounds what reading it yields (zipfile stops there)."""
+    if entry.file_size > MAX_PART_BYTES:
+        raise WorkbookRefused(
+            _(
+                "Regnearket er langt større end et skema: delen %(name)s fylder %(size)s kB "
+                "udpakket (højst %(max)s kB). Slet det ekstra indhold, eller udfyld et nyt "
+                "regneark eksporteret fra produktet."
+            )
+            % {
+                "name": entry.filename[:100],
+                "size": format_kroner(entry.file_size // 1024),
+                "max": format_kroner(MAX_PART_BYTES // 1024),
+            }
+        )
 
 
 def check_workbook_file(data: bytes) -> None:
@@ -115,14 +150,29 @@ def check_workbook_file(data: bytes) -> None:
         raise WorkbookRefused(
             _("Filen er ikke et Excel-regneark (.xlsx): der mangler en projektmappe.")
         )
+    parts = {e.filename: e for e in entries}
+    _check_part_size(parts["xl/workbook.xml"])
+    sheets = len(_SHEET.findall(archive.read("xl/workbook.xml")))
+    if sheets > MAX_SHEETS:
+        raise WorkbookRefused(
+            _(
+                "Regnearket har %(count)s ark; et skema fra produktet har ét eller to "
+                "(Redegørelse og evt. Regnskab), og der må højst være %(max)s. "
+                "Slet de øvrige ark, og prøv igen."
+            )
+            % {"count": sheets, "max": MAX_SHEETS}
+        )
     total = sum(e.file_size for e in entries)
     if total > MAX_UNCOMPRESSED_BYTES:
         raise WorkbookRefused(
             _(
-                "Filen pakker ud til %(size)s MB, "
-                "hvilket er for meget for et skema (mulig zip-bombe)."
+                "Filen pakker ud til %(size)s kB, hvilket er for meget for et skema "
+                "(højst %(max)s kB; mulig zip-bombe)."
             )
-            % {"size": format_kroner(total // (1024 * 1024))}
+            % {
+                "size": format_kroner(total // 1024),
+                "max": format_kroner(MAX_UNCOMPRESSED_BYTES // 1024),
+            }
         )
     for e in entries:
         if (
@@ -134,6 +184,8 @@ def check_workbook_file(data: bytes) -> None:
                 _("Filen er pakket usædvanligt hårdt (%(name)s), hvilket tyder på en zip-bombe.")
                 % {"name": e.filename}
             )
+    for e in entries:
+        _check_part_size(e)
     lowered = {n.lower() for n in names}
     content_types = archive.read("[Content_Types].xml")[:200_000]
     if any(n.endswith("vbaproject.bin") for n in lowered) or b"macroEnabled" in content_types:
@@ -189,10 +241,9 @@ def _checked_text(value, ref: str, max_length: int, errors: list[str]) -> str:
     return text
 
 
-def _amount(cell, sheet: str, errors: list[str]) -> int | None:
+def _amount(cell, ref: str, errors: list[str]) -> int | None:
     """An amount cell: a whole, non-negative number within money.MAX_KRONER, or empty
     (unknown)."""
-    ref = f"{sheet}!{cell.coordinate}"
     value = cell.value
     if cell.data_type == "f" or (isinstance(value, str) and value.startswith("=")):
         errors.append(_("%(ref)s: cellen indeholder en formel; skriv et beløb.") % {"ref": ref})
@@ -221,26 +272,95 @@ def _amount(cell, sheet: str, errors: list[str]) -> int | None:
         return None
 
 
+class _Budget:
+    """What reading may still cost: cells read and time taken, from the moment openpyxl opens
+    the file. Exceeding either refuses the file."""
+
+    def __init__(self) -> None:
+        self.cells = 0
+        self.deadline = time.monotonic() + MAX_SECONDS
+
+    def spend(self, cells: int = 0) -> None:
+        self.cells += cells
+        if self.cells > MAX_CELLS or time.monotonic() > self.deadline:
+            raise WorkbookRefused(
+                _(
+                    "Regnearket tager for lang tid at læse; et skema fra produktet læses på et "
+                    "øjeblik. Slet det ekstra indhold, eller udfyld et nyt regneark eksporteret "
+                    "fra produktet."
+                )
+            )
+
+
+class _Sheet:
+    """A sheet's first MAX_ROWS rows of columns A-C, read once, in order: a read-only sheet is
+    parsed again from the top for every random access to a cell."""
+
+    def __init__(self, ws, budget: _Budget) -> None:
+        self.title = ws.title
+        self.rows: list[tuple] = []
+        for row in ws.iter_rows(min_row=1, max_row=MAX_ROWS, max_col=READ_COLUMNS):
+            budget.spend(len(row))
+            self.rows.append(row)
+
+    @property
+    def max_row(self) -> int:
+        return len(self.rows)
+
+    def cell(self, row: int, column: int):
+        return self.rows[row - 1][column - 1] if row <= len(self.rows) else EMPTY_CELL
+
+    def value(self, row: int, column: int):
+        return self.cell(row, column).value
+
+    def ref(self, row: int, column: int) -> str:
+        return f"{self.title}!{get_column_letter(column)}{row}"
+
+
+def _unreadable(error: Exception) -> str:
+    return _("Regnearket kan ikke læses (%(error)s).") % {"error": type(error).__name__}
+
+
+def _read_sheets(data: bytes) -> dict[str, _Sheet]:
+    """Open the workbook read-only and read the form's sheets, and no other, within a budget."""
+    budget = _Budget()
+    try:
+        wb = load_workbook(BytesIO(data), read_only=True, data_only=False, keep_links=False)
+    except Exception as error:  # noqa: BLE001 - openpyxl raises many kinds; all mean "refuse"
+        raise WorkbookRefused(_unreadable(error)) from None
+    try:
+        budget.spend()
+        if STATEMENT_SHEET not in wb.sheetnames:
+            raise WorkbookRefused(
+                _(
+                    "Regnearket har ikke arket '%(sheet)s'. "
+                    "Brug regnearket, som produktet eksporterer."
+                )
+                % {"sheet": STATEMENT_SHEET}
+            )
+        return {
+            name: _Sheet(wb[name], budget)
+            for name in (STATEMENT_SHEET, ACCOUNTS_SHEET)
+            if name in wb.sheetnames
+        }
+    except WorkbookRefused:
+        raise
+    except Exception as error:  # noqa: BLE001 - a read-only sheet is parsed while it is read
+        raise WorkbookRefused(_unreadable(error)) from None
+    finally:
+        wb.close()
+
+
 def parse_statement_workbook(data: bytes) -> ParsedStatement:
     """Read a statement workbook. Raises WorkbookRefused when it is not one; returns the values
     and every cell-level problem otherwise (an empty `errors` means it may be applied)."""
     check_workbook_file(data)
-    try:
-        wb = load_workbook(BytesIO(data), read_only=False, data_only=False, keep_links=False)
-    except Exception as error:  # noqa: BLE001 - openpyxl raises many kinds; all mean "refuse"
-        raise WorkbookRefused(
-            _("Regnearket kan ikke læses (%(error)s).") % {"error": type(error).__name__}
-        ) from None
-    if STATEMENT_SHEET not in wb.sheetnames:
-        raise WorkbookRefused(
-            _("Regnearket har ikke arket '%(sheet)s'. Brug regnearket, som produktet eksporterer.")
-            % {"sheet": STATEMENT_SHEET}
-        )
-    ws = wb[STATEMENT_SHEET]
+    sheets = _read_sheets(data)
+    ws = sheets[STATEMENT_SHEET]
     sheet = STATEMENT_SHEET
     errors: list[str] = []
 
-    title = _text(ws["A1"].value)
+    title = _text(ws.value(1, 1))
     year_match = _TITLE_YEAR.search(title)
     grant_year = (
         GrantYear.objects.filter(year=int(year_match.group(1))).first() if year_match else None
@@ -250,19 +370,19 @@ def parse_statement_workbook(data: bytes) -> ParsedStatement:
             _("%(sheet)s!A1: '%(title)s' er ikke titlen på et kendt års skema.")
             % {"sheet": sheet, "title": title[:100]}
         )
-    if _text(ws["A3"].value) != LABEL_MUNICIPALITY or _text(ws["A4"].value) != LABEL_GRANT:
+    if _text(ws.value(3, 1)) != LABEL_MUNICIPALITY or _text(ws.value(4, 1)) != LABEL_GRANT:
         raise WorkbookRefused(
             _("%(sheet)s: A3 og A4 skal være '%(m)s' og '%(g)s' som i skemaet.")
             % {"sheet": sheet, "m": LABEL_MUNICIPALITY, "g": LABEL_GRANT}
         )
-    name = _text(ws["B3"].value)
+    name = _text(ws.value(3, 2))
     municipality = Municipality.objects.filter(name=name.removesuffix(" Kommune")).first()
     if municipality is None:
         raise WorkbookRefused(
             _("%(sheet)s!B3: kommunen '%(name)s' findes ikke.")
             % {"sheet": sheet, "name": name[:100]}
         )
-    grant = _amount(ws["B4"], sheet, errors)
+    grant = _amount(ws.cell(4, 2), ws.ref(4, 2), errors)
     if grant is None and not errors:
         errors.append(_("%(sheet)s!B4: tilskuddet mangler.") % {"sheet": sheet})
 
@@ -275,9 +395,8 @@ def parse_statement_workbook(data: bytes) -> ParsedStatement:
     table: int | None = None
     seen: dict[int, set[int]] = {1: set(), 2: set()}
     r = 5
-    max_row = min(ws.max_row, MAX_ROWS)
-    while r <= max_row:
-        label = _text(ws.cell(r, 1).value)
+    while r <= ws.max_row:
+        label = _text(ws.value(r, 1))
         if label in markers:
             table = markers[label]
         elif table is not None and label == LABEL_TOTAL_GRANT:
@@ -290,23 +409,21 @@ def parse_statement_workbook(data: bytes) -> ParsedStatement:
                 errors.append(_unknown_row(sheet, r, label, grant_year, table))
             else:
                 seen[table].add(row.pk)
-                values.amounts[row.pk] = _amount(ws.cell(r, 2), sheet, errors)
+                values.amounts[row.pk] = _amount(ws.cell(r, 2), ws.ref(r, 2), errors)
                 if row.takes_specification:
                     values.specifications[row.pk] = _checked_text(
-                        _text(ws.cell(r, 3).value), f"{sheet}!C{r}", SPECIFICATION_MAX, errors
+                        _text(ws.value(r, 3)), ws.ref(r, 3), SPECIFICATION_MAX, errors
                     )
-                elif _text(ws.cell(r, 3).value):
+                elif _text(ws.value(r, 3)):
                     errors.append(
                         _("%(sheet)s!C%(row)s: rækken '%(label)s' har ingen specifikation.")
                         % {"sheet": sheet, "row": r, "label": label}
                     )
         elif label == grant_year.box1_title:
-            values.box1 = _checked_text(
-                ws.cell(r + 1, 1).value, f"{sheet}!A{r + 1}", BOX1_MAX, errors
-            )
+            values.box1 = _checked_text(ws.value(r + 1, 1), ws.ref(r + 1, 1), BOX1_MAX, errors)
             r += 1
         elif label == grant_year.box2_title:
-            mark = _text(ws.cell(r + 1, 2).value)
+            mark = _text(ws.value(r + 1, 2))
             if mark.upper() not in ("", CONFIRMED_MARK):
                 errors.append(
                     _("%(sheet)s!B%(row)s: Boks 2 skal være 'X' eller tom, ikke '%(value)s'.")
@@ -325,12 +442,14 @@ def parse_statement_workbook(data: bytes) -> ParsedStatement:
     if values.box1 is None:
         errors.append(_("%(sheet)s: Boks 1 mangler.") % {"sheet": sheet})
     actuals = None
-    if ACCOUNTS_SHEET in wb.sheetnames:
-        actuals = _parse_accounts_sheet(wb[ACCOUNTS_SHEET], grant_year, rows, errors)
+    if ACCOUNTS_SHEET in sheets:
+        actuals = _parse_accounts_sheet(sheets[ACCOUNTS_SHEET], grant_year, rows, errors)
     return ParsedStatement(municipality, grant_year, values, errors, actuals)
 
 
-def _parse_accounts_sheet(ws, grant_year: GrantYear, rows: list[FormRow], errors: list[str]):
+def _parse_accounts_sheet(
+    ws: _Sheet, grant_year: GrantYear, rows: list[FormRow], errors: list[str]
+) -> dict[int, int | None]:
     """The "Regnskab" sheet: per table, row labels in A and the actual amount in C. The budget
     (B), difference (D), share (E) and the totals are derived and ignored."""
     sheet = ACCOUNTS_SHEET
@@ -338,8 +457,8 @@ def _parse_accounts_sheet(ws, grant_year: GrantYear, rows: list[FormRow], errors
     actuals: dict[int, int | None] = {}
     seen: dict[int, set[int]] = {1: set(), 2: set()}
     table = None
-    for r in range(1, min(ws.max_row, MAX_ROWS) + 1):
-        label = _text(ws.cell(r, 1).value)
+    for r in range(1, ws.max_row + 1):
+        label = _text(ws.value(r, 1))
         if label in markers:
             table = markers[label]
         elif table is not None and label == LABEL_ACCOUNTS_TOTAL:
@@ -350,7 +469,7 @@ def _parse_accounts_sheet(ws, grant_year: GrantYear, rows: list[FormRow], errors
                 errors.append(_unknown_row(sheet, r, label, grant_year, table))
                 continue
             seen[table].add(row.pk)
-            actuals[row.pk] = _amount(ws.cell(r, 3), sheet, errors)
+            actuals[row.pk] = _amount(ws.cell(r, 3), ws.ref(r, 3), errors)
     for row in rows:
         if row.pk not in seen[row.table]:
             errors.append(
