@@ -1,22 +1,26 @@
 """Reading a statement back from the product's own workbook, safely.
 
-Two stages. `check_workbook_file` looks at the raw bytes before openpyxl sees them: size, zip
-structure, entry count, the number of sheets, uncompressed size per part and in all and the
-compression ratio (zip bombs), macros, XML DOCTYPE/entities, and the sheets' declared dimensions.
-Those bounds cap what openpyxl can be made to parse. Only then `parse_statement_workbook` opens it
-with openpyxl, read-only (with defusedxml installed, see grants/checks.py), reads the form's
-sheets and no other, a bounded block of rows and columns each, within a budget of cells and time,
-and reads the form the way grants/exports.py wrote it: labels in column A, amounts in column B,
-specifications in column C. Every problem names the sheet and cell. Nothing here writes to the
-database: the caller hands the result to grants.services.save_statement.
+Two stages. `check_workbook_file` looks at the raw bytes before openpyxl sees them: size, what
+the file is when it is no .xlsx (password-protected, the old .xls, .ods, .xlsb), zip structure,
+entry count, the number of sheets, uncompressed size per part and in all and the compression
+ratio (zip bombs), macros, XML DOCTYPE/entities, and the sheets' declared dimensions. Those bounds
+cap what openpyxl can be made to parse. Only then `parse_statement_workbook` opens it with
+openpyxl, read-only (with defusedxml installed, see grants/checks.py), reads the form's sheets and
+no other, a bounded block of rows and columns each, within a budget of cells and time, and reads
+the form the way grants/exports.py wrote it: labels in column A, amounts in column B,
+specifications in column C. Every problem names the sheet and cell, and whatever openpyxl still
+refuses is said in Danish. Nothing here writes to the database: the caller hands the result to
+grants.services.save_statement.
 """
 
 import re
 import time
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from io import BytesIO
 
+from defusedxml import DefusedXmlException
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 from openpyxl.cell.read_only import EMPTY_CELL
@@ -38,6 +42,8 @@ from grants.services import StatementValues, clean_text
 from grants.text import text_error
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and an .xlsx encrypted with a password
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 MAX_ZIP_ENTRIES = 200
 # What openpyxl may be given to parse. Our own workbook unpacks to ~25 kB, ~0.1 MB with a full
 # Boks 1 (a whole part: LibreOffice keeps it in the shared strings); openpyxl parses about 2 MB
@@ -57,6 +63,7 @@ MAX_SECONDS = 1.5
 STATEMENT_SHEET = "Redegørelse"
 _DIMENSION = re.compile(rb'<dimension[^>]*\bref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
 _TITLE_YEAR = re.compile(r"(\d{4})\s*$")
+_DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 # A <sheet> element of the workbook part, whatever its namespace prefix (<sheets> is not one).
 _SHEET = re.compile(rb"<(?:[^\s<>/:!?]+:)?sheet[\s/>]")
 SPECIFICATION_MAX = AllocationLine._meta.get_field("specification").max_length
@@ -110,13 +117,46 @@ def _check_part_size(entry: zipfile.ZipInfo) -> None:
         )
 
 
+def _damaged() -> str:
+    return _("Filen er ikke et gyldigt regneark (zip-strukturen er ødelagt).")
+
+
+def _declarations() -> str:
+    return _(
+        "Filen indeholder XML-definitioner (DOCTYPE/ENTITY), som ikke er tilladt i et regneark."
+    )
+
+
+def _other_format(data: bytes) -> str | None:
+    """What an OLE2 compound file is, for the user: a password-protected workbook (Excel
+    encrypts the whole package into streams named "EncryptionInfo" and "EncryptedPackage",
+    names in UTF-16LE) or the old binary format (.xls, Excel 97-2003) or another old Office file."""
+    if not data.startswith(OLE2_MAGIC):
+        return None
+    if "EncryptionInfo".encode("utf-16-le") in data:
+        return _(
+            "Filen er beskyttet med en adgangskode, så den kan ikke læses. Åbn den i Excel, og "
+            "fjern adgangskoden (Filer > Oplysninger > Beskyt projektmappe > Krypter med "
+            "adgangskode: slet adgangskoden), gem den, og indlæs den igen."
+        )
+    return _(
+        "Filen er i det gamle Excel-format (.xls, Excel 97-2003) eller et andet ældre "
+        "Office-format. Åbn den i Excel eller LibreOffice, gem den som Excel-projektmappe "
+        "(.xlsx), og indlæs den igen."
+    )
+
+
 def check_workbook_file(data: bytes) -> None:
-    """Refuse what must never reach openpyxl. Reads at most a bounded amount of each entry."""
+    """Refuse what must never reach openpyxl, saying what the file is where we can tell. Reads
+    no part beyond its declared size, which is capped before any part is read."""
     if len(data) > MAX_FILE_BYTES:
         raise WorkbookRefused(
             _("Filen er for stor (%(size)s kB). Et regneark må højst fylde 2 MB.")
             % {"size": format_kroner(len(data) // 1024)}
         )
+    other = _other_format(data)
+    if other:
+        raise WorkbookRefused(other)
     if not zipfile.is_zipfile(BytesIO(data)):
         raise WorkbookRefused(
             _(
@@ -134,23 +174,42 @@ def check_workbook_file(data: bytes) -> None:
             }
         )
     try:
-        archive = zipfile.ZipFile(BytesIO(data))
-        entries = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise WorkbookRefused(
-            _("Filen er ikke et gyldigt regneark (zip-strukturen er ødelagt).")
-        ) from None
+        _check_archive(zipfile.ZipFile(BytesIO(data)))
+    except WorkbookRefused:
+        raise
+    except Exception:  # noqa: BLE001 - a damaged zip raises many kinds (bad CRC, zlib, method)
+        raise WorkbookRefused(_damaged()) from None
+
+
+def _check_archive(archive: zipfile.ZipFile) -> None:
+    entries = archive.infolist()
     if len(entries) > MAX_ZIP_ENTRIES:
         raise WorkbookRefused(
             _("Filen indeholder %(count)s dele; et regneark fra produktet har under %(max)s.")
             % {"count": format_kroner(len(entries)), "max": MAX_ZIP_ENTRIES}
         )
-    names = {e.filename for e in entries}
-    if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
+    parts = {e.filename: e for e in entries}
+    if "mimetype" in parts:
+        with archive.open("mimetype") as stream:
+            mimetype = stream.read(100).strip()
+        if mimetype == ODS_MIMETYPE:
+            raise WorkbookRefused(
+                _(
+                    "Filen er et OpenDocument-regneark (.ods). Åbn den i LibreOffice eller "
+                    "Excel, gem den som Excel-projektmappe (.xlsx), og indlæs den igen."
+                )
+            )
+    if "xl/workbook.bin" in parts:
+        raise WorkbookRefused(
+            _(
+                "Filen er gemt i Excels binære format (.xlsb). Åbn den i Excel, gem den som "
+                "Excel-projektmappe (.xlsx), og indlæs den igen."
+            )
+        )
+    if "[Content_Types].xml" not in parts or "xl/workbook.xml" not in parts:
         raise WorkbookRefused(
             _("Filen er ikke et Excel-regneark (.xlsx): der mangler en projektmappe.")
         )
-    parts = {e.filename: e for e in entries}
     _check_part_size(parts["xl/workbook.xml"])
     sheets = len(_SHEET.findall(archive.read("xl/workbook.xml")))
     if sheets > MAX_SHEETS:
@@ -186,24 +245,18 @@ def check_workbook_file(data: bytes) -> None:
             )
     for e in entries:
         _check_part_size(e)
-    lowered = {n.lower() for n in names}
-    content_types = archive.read("[Content_Types].xml")[:200_000]
+    lowered = {n.lower() for n in parts}
+    content_types = archive.read("[Content_Types].xml")
     if any(n.endswith("vbaproject.bin") for n in lowered) or b"macroEnabled" in content_types:
         raise WorkbookRefused(_("Regneark med makroer (.xlsm) accepteres ikke."))
     for e in entries:
         if not e.filename.lower().endswith((".xml", ".rels")):
             continue
-        with archive.open(e) as stream:
-            head = stream.read(min(e.file_size, 4096) or 4096)
-        if b"<!DOCTYPE" in head.upper() or b"<!ENTITY" in head.upper():
-            raise WorkbookRefused(
-                _(
-                    "Filen indeholder XML-definitioner (DOCTYPE/ENTITY), "
-                    "som ikke er tilladt i et regneark."
-                )
-            )
+        content = archive.read(e)  # whole: a DOCTYPE may follow any amount of white space
+        if _DECLARATION.search(content):
+            raise WorkbookRefused(_declarations())
         if e.filename.startswith("xl/worksheets/"):
-            match = _DIMENSION.search(head)
+            match = _DIMENSION.search(content)
             if match:
                 last_col = match.group(3) or match.group(1)
                 last_row = match.group(4) or match.group(2)
@@ -317,8 +370,27 @@ class _Sheet:
         return f"{self.title}!{get_column_letter(column)}{row}"
 
 
-def _unreadable(error: Exception) -> str:
-    return _("Regnearket kan ikke læses (%(error)s).") % {"error": type(error).__name__}
+def _unreadable(error: BaseException) -> str:
+    """What openpyxl, or the XML parser or zipfile beneath it, refused, as a sentence for the
+    user (never the exception's name: it means nothing to a finance officer)."""
+    causes: list[BaseException] = []
+    while error is not None and len(causes) < 20:
+        causes.append(error)
+        error = error.__cause__ or error.__context__
+    if any(isinstance(e, DefusedXmlException) for e in causes):
+        return _declarations()
+    if any(isinstance(e, SyntaxError) for e in causes):  # ElementTree's and lxml's parse errors
+        return _(
+            "Regnearket kan ikke læses: dets indhold (XML) er beskadiget. Åbn det i Excel eller "
+            "LibreOffice, gem det igen som .xlsx, og indlæs det på ny."
+        )
+    if any(isinstance(e, zipfile.BadZipFile | zlib.error | EOFError) for e in causes):
+        return _damaged()
+    return _(
+        "Regnearket kan ikke læses: noget i filen følger ikke Excel-formatet (.xlsx). Åbn det i "
+        "Excel eller LibreOffice, gem det igen som .xlsx, og indlæs det på ny, eller udfyld et "
+        "nyt regneark eksporteret fra produktet."
+    )
 
 
 def _read_sheets(data: bytes) -> dict[str, _Sheet]:
