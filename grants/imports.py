@@ -311,10 +311,9 @@ def _amount(cell, ref: str, errors: list[str]) -> int | None:
             errors.append(_("%(ref)s: beløbet skal være hele kroner uden øre.") % {"ref": ref})
             return None
         value = int(value)
-    if isinstance(value, int):
-        if value < 0:
-            errors.append(_("%(ref)s: beløbet må ikke være negativt.") % {"ref": ref})
-            return None
+    if isinstance(value, int) and value < 0:
+        errors.append(_("%(ref)s: beløbet må ikke være negativt.") % {"ref": ref})
+        return None
     try:
         if isinstance(value, int):
             check_kroner(value)
