@@ -770,22 +770,31 @@ def import_statement(
     expected_version: int | None,
 ) -> list[AuditChange]:
     """Apply a parsed workbook as checked by check_import, recorded as an import of `filename`.
-    An import never submits or approves."""
+    An import never submits or approves. A value the database refuses (which the parser should
+    have named already) is a clear ImportInvalid with nothing written, never a 500."""
     check_import(statement=statement, parsed=parsed)
-    if statement.status == Statement.Status.DRAFT:
-        return save_statement(
+    try:
+        if statement.status == Statement.Status.DRAFT:
+            return save_statement(
+                statement=statement,
+                values=parsed.values,
+                acting_user=acting_user,
+                expected_version=expected_version,
+                action=AuditEvent.Action.IMPORT,
+                filename=filename,
+            )
+        return save_accounts(
             statement=statement,
-            values=parsed.values,
+            actuals=parsed.actuals,
             acting_user=acting_user,
             expected_version=expected_version,
             action=AuditEvent.Action.IMPORT,
             filename=filename,
         )
-    return save_accounts(
-        statement=statement,
-        actuals=parsed.actuals,
-        acting_user=acting_user,
-        expected_version=expected_version,
-        action=AuditEvent.Action.IMPORT,
-        filename=filename,
-    )
+    except ValidationError as error:  # the save's transaction is rolled back: nothing is written
+        raise ImportInvalid(
+            [
+                _("Værdierne i filen kan ikke gemmes: %(problem)s") % {"problem": message}
+                for message in error.messages
+            ]
+        ) from None
