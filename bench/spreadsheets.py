@@ -16,11 +16,11 @@ from django.db import transaction
 from openpyxl import Workbook
 
 from bench.synthetic import create_synthetic
+from budgets.seed import load_seed
 from grants import cache
 from grants.exports import year_workbook
 from grants.imports import WorkbookRefused, parse_statement_workbook
 from grants.models import GrantYear, Statement
-from grants.seed import load_all
 from grants.services import import_statement
 from grants.views import export_statement_bytes
 from tests.spreadsheets.test_import import HOSTILE
@@ -32,7 +32,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(scope="module", autouse=True)
 def data(django_db_setup, django_db_blocker) -> None:
     with django_db_blocker.unblock():
-        load_all()
+        load_seed()
         create_synthetic(1)
 
 
