@@ -13,6 +13,7 @@ from grants.services import StatementValues, reopen_statement, save_statement
 from tests.conftest import get_statement
 from tests.factories import make_statement
 from tests.libreoffice import recalculated_rows
+from tests.readers import by_label, calamine_rows, stored_rows
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
@@ -71,6 +72,68 @@ def test_workbook_has_every_figure_beside_its_label(client, reader, tmp_path):
     assert [cell.value for cell, _ in labels["Samlet beløb"]] == ["=B4", "=B4"]
     box2_row = labels[get_statement("173", 2018).grant.grant_year.box2_text][0][1]
     assert ws.cell(box2_row, 2).value == "X"
+
+
+READERS = pytest.mark.parametrize(
+    "read", [stored_rows, calamine_rows], ids=["openpyxl-data-only", "calamine"]
+)
+
+
+@READERS
+def test_a_reader_that_never_recalculates_sees_every_total(read, seed):
+    """pandas, python-calamine or a phone's preview show the stored results of the formulas:
+    the totals are there, not blanks."""
+    statement = get_statement("173", 2018)
+    rows = by_label(
+        read(statement_workbook(statement, statement_figures(statement)), "Redegørelse")
+    )
+    assert [r[1] for r in rows["Udmøntning i alt"]] == [11_280_000, 11_280_000]
+    assert [r[1] for r in rows["Samlet beløb"]] == [11_280_000, 11_280_000]
+    assert rows["Tilskud:"][0][1] == 11_280_000
+    assert [r[1] for r in rows["Andet"]] == [0, 300_000]
+
+
+@READERS
+def test_a_draft_stores_the_totals_the_page_shows_and_unknown_stays_empty(read, ishoj):
+    statement = get_statement("183", 2016)
+    lines = list(statement.lines.all())
+    save_statement(
+        statement=statement,
+        acting_user=ishoj,
+        expected_version=statement.version,
+        values=StatementValues(amounts={lines[0].row_id: 1_000_000, lines[1].row_id: None}),
+    )
+    statement = get_statement("183", 2016)
+    figures = statement_figures(statement)
+    assert (figures.table1.total, figures.table2.total) == (1_000_000, 0)
+    rows = by_label(read(statement_workbook(statement, figures), "Redegørelse"))
+    assert [r[1] for r in rows["Udmøntning i alt"]] == [1_000_000, 0]
+    assert [r[1] for r in rows["Samlet beløb"]] == [2_844_000, 2_844_000]
+    assert rows[lines[1].row.label][0][1] in (None, "")  # unknown is not 0
+
+
+@pytest.mark.parametrize(
+    "text", ["=1+1", "@cmd", "+45 12 34 56 78", "-x", '=HYPERLINK("http://example.invalid","x")']
+)
+def test_text_that_looks_like_a_formula_is_a_string_with_a_quote_prefix(ishoj, text):
+    statement = get_statement("183", 2016)
+    other = next(line for line in statement.lines.all() if line.row.takes_specification)
+    save_statement(
+        statement=statement,
+        acting_user=ishoj,
+        expected_version=statement.version,
+        values=StatementValues(specifications={other.row_id: text}, box1=text),
+    )
+    statement = get_statement("183", 2016)
+    data = statement_workbook(statement, statement_figures(statement))
+    ws = load_workbook(BytesIO(data)).active
+    cells = [c for row in ws.iter_rows() for c in row if c.value == text]
+    assert [c.coordinate[0] for c in cells] == ["C", "A"]  # the specification, Boks 1
+    assert all(c.data_type == "s" and c.quotePrefix for c in cells)
+    formulas = [c.value for row in ws.iter_rows() for c in row if c.data_type == "f"]
+    assert all(f.startswith(("=SUM(B", "=B4")) for f in formulas), formulas
+    for read in (stored_rows, calamine_rows):
+        assert sum(row.count(text) for row in read(data, "Redegørelse")) == 2
 
 
 def test_command_writes_the_same_workbook(client, reader, tmp_path):

@@ -7,9 +7,11 @@ import pytest
 from django.core.management import call_command
 from openpyxl import load_workbook
 
-from grants.models import FormRow
+from grants.exports import year_summary_rows, year_workbook
+from grants.models import FormRow, GrantYear
 from tests.factories import make_grant_year, make_statement
 from tests.libreoffice import convert, recalculated_rows
+from tests.readers import by_label, calamine_rows, stored_rows
 
 
 def test_year_workbook_summary_and_sheets(client, reader, tmp_path):
@@ -36,6 +38,28 @@ def test_year_workbook_summary_and_sheets(client, reader, tmp_path):
     assert national[1].value == "Hele landet"
     assert str(national[2].value).startswith("=SUM(C2:C99)")
     assert wb["173 Lyngby-Taarbæk"]["B4"].value == 11_280_000
+
+
+@pytest.mark.parametrize(
+    "read", [stored_rows, calamine_rows], ids=["openpyxl-data-only", "calamine"]
+)
+def test_the_national_row_carries_its_totals(read, seed):
+    """The national row's =SUM formulas are stored with the totals of `year_summary_rows`, the
+    same row the CSV holds; each statement's sheet carries its own totals."""
+    make_statement("183", 2018, {"livskvalitet": 1_000, "andet": 500}, submitted=False)
+    grant_year = GrantYear.objects.get(year=2018)
+    data = year_workbook(grant_year)
+    rows = read(data, "Oversigt")
+    header, national = rows[0], rows[-1]
+    assert national[1] == "Hele landet"
+    assert national[2] == 11_281_500
+    assert national[header.index("Tabel 1 i alt")] == 11_281_500
+    assert national[header.index("Tabel 1 – Andet")] == 500
+    assert national[header.index("Tabel 2 – Andet")] == 300_000
+    assert national[2:4] == [11_281_500, "2 redegørelser"]
+    assert national[4:] == list(year_summary_rows(grant_year))[-1][4:]
+    sheet = by_label(read(data, "183 Ishøj"))
+    assert [r[1] for r in sheet["Udmøntning i alt"]] == [1_500, 1_500]
 
 
 def test_export_year_command_writes_the_same_workbook(client, reader, tmp_path):
