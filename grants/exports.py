@@ -290,8 +290,13 @@ def write_accounts_sheet(sheet: Sheet, statement: Statement, accounts: AccountsF
 def statement_workbook(
     statement: Statement, figures: StatementFigures, accounts: AccountsFigures | None = None
 ) -> bytes:
-    """The form; and, once the accounts are begun, a second sheet "Regnskab"."""
+    """The form; and, once the accounts are begun, a second sheet "Regnskab". Document
+    properties say which statement the file is for (programme, year, municipality code)."""
     book = Book()
+    grant = statement.grant
+    book.workbook.set_custom_property("programme", grant.grant_year.programme.slug)
+    book.workbook.set_custom_property("year", grant.grant_year.year)
+    book.workbook.set_custom_property("municipality", grant.municipality.code)
     write_statement_sheet(book.sheet(STATEMENT_SHEET), statement, figures)
     if accounts is not None and statement.accounts_status:
         write_accounts_sheet(book.sheet(ACCOUNTS_SHEET), statement, accounts)

@@ -11,7 +11,7 @@ from grants.exports import statement_workbook
 from grants.rules import statement_figures
 from grants.services import StatementValues, reopen_statement, save_statement
 from tests.conftest import get_statement
-from tests.factories import make_statement
+from tests.factories import make_grant_year, make_statement
 from tests.libreoffice import recalculated_rows
 from tests.readers import by_label, calamine_rows, stored_rows
 
@@ -110,6 +110,27 @@ def test_a_draft_stores_the_totals_the_page_shows_and_unknown_stays_empty(read, 
     assert [r[1] for r in rows["Udmøntning i alt"]] == [1_000_000, 0]
     assert [r[1] for r in rows["Samlet beløb"]] == [2_844_000, 2_844_000]
     assert rows[lines[1].row.label][0][1] in (None, "")  # unknown is not 0
+
+
+def test_document_properties_say_which_statement_the_file_is_for(seed):
+    """An import can tell the programme, year and municipality without reading the layout."""
+
+    def properties(statement) -> dict:
+        data = statement_workbook(statement, statement_figures(statement))
+        return {p.name: p.value for p in load_workbook(BytesIO(data)).custom_doc_props.props}
+
+    lyngby_2018 = get_statement("173", 2018)
+    assert properties(lyngby_2018) == {
+        "programme": "vaerdighed",
+        "year": 2018,
+        "municipality": "173",
+    }
+    make_statement("183", make_grant_year(2030), {"omraade": 1}, submitted=False)
+    assert properties(get_statement("183", 2030)) == {
+        "programme": "testpulje",
+        "year": 2030,
+        "municipality": "183",
+    }
 
 
 @pytest.mark.parametrize(
