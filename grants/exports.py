@@ -273,14 +273,16 @@ def write_accounts_sheet(sheet: Sheet, statement: Statement, accounts: AccountsF
             )
             row += 1
         sheet.text(row, 1, LABEL_ACCOUNTS_TOTAL, **BOLD)
-        # SUM leaves out the empty differences of rows without an actual amount.
-        known_differences = sum(r.difference for r in table.rows if r.difference is not None)
-        for col, letter, value in (
-            (2, "B", table.budget_total),
-            (3, "C", actual_total),
-            (4, "D", known_differences),
-        ):
-            sheet.formula(row, col, f"=SUM({letter}{first}:{letter}{row - 1})", value, **TOTAL)
+        last = row - 1
+        sheet.formula(row, 2, f"=SUM(B{first}:B{last})", table.budget_total, **TOTAL)
+        sheet.formula(row, 3, f"=SUM(C{first}:C{last})", actual_total, **TOTAL)
+        # The table's difference as the page shows it: actual total minus budget total, empty
+        # while no actual amount is known (a SUM of column D would leave out the budgets of the
+        # rows still without an actual amount).
+        difference = (
+            f'=IF(COUNT(C{first}:C{last})=0,"",SUM(C{first}:C{last})-SUM(B{first}:B{last}))'
+        )
+        sheet.formula(row, 4, difference, table.difference, **TOTAL)
         total_rows.append(row)
         row += 2
     sheet.text(row, 1, LABEL_UNSPENT, **BOLD)
