@@ -287,6 +287,7 @@ def write_accounts_sheet(sheet: Sheet, statement: Statement, accounts: AccountsF
         row += 2
     sheet.text(row, 1, LABEL_UNSPENT, **BOLD)
     sheet.formula(row, 3, f"=B4-C{total_rows[0]}", accounts.unspent, **BOLD)
+    sheet.print_on_a4(f"A1:E{row}")
 
 
 def statement_workbook(

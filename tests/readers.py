@@ -26,3 +26,15 @@ def by_label(rows: list[list]) -> dict[str, list[list]]:
         if row and isinstance(row[0], str) and row[0]:
             out.setdefault(row[0], []).append(row)
     return out
+
+
+def printed_on_a4_fitted_to_width(ws, area: str) -> bool:
+    """An openpyxl worksheet's print setup: `area` on A4 portrait, one page wide."""
+    setup = ws.page_setup
+    return (
+        ws.print_area == f"'{ws.title}'!{area}"
+        and (setup.paperSize, setup.orientation) == (9, "portrait")
+        and ws.sheet_properties.pageSetUpPr.fitToPage
+        and setup.fitToWidth in (None, 1)  # 1 is the default, which XlsxWriter leaves out
+        and setup.fitToHeight == 0
+    )

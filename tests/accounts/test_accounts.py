@@ -28,7 +28,7 @@ from grants.services import (
 from tests.conftest import get_statement
 from tests.grants.test_rules import T1, T2
 from tests.libreoffice import recalculated_rows
-from tests.readers import by_label, calamine_rows, stored_rows
+from tests.readers import by_label, calamine_rows, printed_on_a4_fitted_to_width, stored_rows
 
 ACCOUNTS = "/statements/173/2018/accounts/"
 # Lyngby-Taarbæk 2018 as actually spent (illustrative figures for the tests): 45.000 unspent.
@@ -298,6 +298,16 @@ def test_regnskab_formulas_carry_their_results(lyngby, read):
     assert livskvalitet[4] == pytest.approx(8_850_000 / 11_235_000)
     mad = rows["Mad og ernæring"][0]
     assert (mad[3], mad[4]) == (0, 0)
+
+
+def test_regnskab_prints_on_a4_fitted_to_width(lyngby):
+    s = get_statement("173", 2018)
+    save_accounts(statement=s, actuals=actuals(s), acting_user=lyngby, expected_version=s.version)
+    s = get_statement("173", 2018)
+    wb = load_workbook(io.BytesIO(statement_workbook(s, statement_figures(s), accounts_figures(s))))
+    ws = wb["Regnskab"]
+    unspent_row = next(r[0].row for r in ws.iter_rows() if r[0].value == LABEL_UNSPENT)
+    assert printed_on_a4_fitted_to_width(ws, f"$A$1:$E${unspent_row}")
 
 
 def test_an_unknown_actual_leaves_its_difference_and_share_empty(lyngby):

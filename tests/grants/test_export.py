@@ -13,7 +13,7 @@ from grants.services import StatementValues, reopen_statement, save_statement
 from tests.conftest import get_statement
 from tests.factories import make_grant_year, make_statement
 from tests.libreoffice import recalculated_rows
-from tests.readers import by_label, calamine_rows, stored_rows
+from tests.readers import by_label, calamine_rows, printed_on_a4_fitted_to_width, stored_rows
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
@@ -155,6 +155,28 @@ def test_text_that_looks_like_a_formula_is_a_string_with_a_quote_prefix(ishoj, t
     assert all(f.startswith(("=SUM(B", "=B4")) for f in formulas), formulas
     for read in (stored_rows, calamine_rows):
         assert sum(row.count(text) for row in read(data, "Redegørelse")) == 2
+
+
+def test_the_sheet_is_laid_out_and_printed_like_the_form(seed):
+    statement = get_statement("173", 2018)
+    ws = load_workbook(BytesIO(statement_workbook(statement, statement_figures(statement)))).active
+    assert ws.title == "Redegørelse" and ws["A1"].font.b and ws["A1"].font.sz == 14
+    widths = [ws.column_dimensions[c].width for c in "ABC"]
+    assert widths == [pytest.approx(w, abs=1) for w in (62, 16, 45)]
+    labels = label_map(ws)
+    for _cell, row in labels["Udmøntning i alt"]:
+        for total in (ws.cell(row, 1), ws.cell(row, 2)):
+            assert total.font.b and total.border.top.style == "thin"
+    box1_row = labels[statement.grant.grant_year.box1_title][0][1] + 1
+    assert [str(r) for r in ws.merged_cells.ranges] == [f"A{box1_row}:C{box1_row}"]
+    assert ws.cell(box1_row, 1).value == statement.box1
+    assert ws.cell(box1_row, 1).alignment.wrap_text
+    notes = [
+        row for label, cells in labels.items() if label.startswith("Note: ") for _, row in cells
+    ]
+    assert len(notes) == 2 and all(ws.row_dimensions[r].height == 45 for r in notes)
+    box2_row = labels[statement.grant.grant_year.box2_text][0][1]
+    assert printed_on_a4_fitted_to_width(ws, f"$A$1:$C${box2_row}")
 
 
 def test_command_writes_the_same_workbook(client, reader, tmp_path):

@@ -25,6 +25,7 @@ def test_year_workbook_summary_and_sheets(client, reader, tmp_path):
     summary = wb["Oversigt"]
     header = [c.value for c in summary[1]]
     assert header[:4] == ["Kommunekode", "Kommune", "Tilskud", "Status"]
+    assert summary.freeze_panes == "C2" and summary["C1"].font.b
     rows = {r[0].value: r for r in summary.iter_rows(min_row=2)}
     assert len(rows) == 99  # 98 municipalities and the national row
     lyngby = [c.value for c in rows["173"]]
