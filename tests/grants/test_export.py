@@ -280,6 +280,16 @@ def test_a_control_character_in_stored_text_never_breaks_an_export(client, reade
     assert Initiative.objects.filter(title="Klokke\x07spil").exists()  # stored text untouched
 
 
+def test_text_beyond_what_a_cell_holds_is_cut_and_logged(seed, caplog):
+    """A cell holds 32,767 UTF-16 units; Boks 1's limit counts characters, and a character
+    beyond the Basic Multilingual Plane takes two units. The file stays valid; the cut is logged."""
+    s = make_statement("183", 2017, {"livskvalitet": 100}, submitted=False, box1="😀" * 20_000)
+    data = statement_workbook(s, statement_figures(s))
+    box1 = next(v for row in stored_rows(data, "Redegørelse") for v in row if "😀" in str(v))
+    assert box1 == "😀" * 16_383
+    assert "Text cut to what a cell holds: Redegørelse!A" in caplog.text
+
+
 def test_exports_are_private_and_revalidated_by_etag(client, reader, lyngby):
     client.force_login(reader)
     for url in (
