@@ -6,7 +6,6 @@ page shows one page of it, the downloads every row (`initiative_export_rows`).
 """
 
 from collections.abc import Iterable, Iterator
-from io import BytesIO
 
 import django_tables2 as tables
 from django.core.paginator import EmptyPage
@@ -14,11 +13,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from budgets.models import BudgetProposal
-from grants.exports import put_amount, put_text
+from grants.exports import BOLD, Book
 from grants.models import Initiative, SourceDocument
 from grants.money import format_kroner
 
@@ -137,26 +134,19 @@ def initiative_export_rows(table: InitiativeTable, base_url: str = "") -> Iterat
 
 def rows_workbook(rows: Iterable[list], sheet_title: str) -> bytes:
     """Rows as an xlsx sheet: text as text (never a formula), numbers as numbers (#,##0)."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = sheet_title[:31]
+    book = Book()
+    sheet = book.sheet(sheet_title[:31])
     for r, row in enumerate(rows, start=1):
+        style = BOLD if r == 1 else {}
         for c, value in enumerate(row, start=1):
-            cell = ws.cell(r, c)
-            if isinstance(value, int) and not isinstance(value, bool):
-                put_amount(cell, value)
-            elif value is None:
-                put_amount(cell, None)
+            if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+                sheet.amount(r, c, value, **style)  # None (unknown) stays an empty cell
             else:
-                put_text(cell, str(value))
-            if r == 1:
-                cell.font = Font(bold=True)
-    ws.freeze_panes = "A2"
-    for column, width in zip("ABCDEFG", (48, 18, 8, 30, 22, 26, 40), strict=True):
-        ws.column_dimensions[column].width = width
-    buffer = BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+                sheet.text(r, c, str(value), **style)
+    sheet.worksheet.freeze_panes("A2")
+    for column, width in enumerate((48, 18, 8, 30, 22, 26, 40), start=1):
+        sheet.width(column, width)
+    return book.close()
 
 
 def configure_table(request, table: tables.Table, per_page: int = PER_PAGE) -> tables.Table:

@@ -3,28 +3,40 @@
 One sheet laid out like the form: each row label in column A, its amount in column B on the same
 row, specifications in column C, totals as live =SUM formulas, numbers as numbers (#,##0), user text
 always as text. The figures come from grants.rules.statement_figures, like the page's.
+
+Every workbook the product produces is written here (and by committee.tables through `Book`) with
+XlsxWriter, which stores each formula together with its computed value: a reader that never
+recalculates (pandas, python-calamine, a phone's preview) shows the same totals as the page, and
+Excel or LibreOffice recalculating shows them too. openpyxl, which cannot write cached values,
+only reads (grants/imports.py).
 """
 
 import csv
+import logging
+import re
 from io import BytesIO, StringIO
 
-from openpyxl import Workbook
-from openpyxl.cell import Cell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Border, Font, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from grants.models import GrantYear, Municipality, Statement
 from grants.money import format_kroner
 from grants.permissions import statement_queryset
 from grants.rules import AccountsFigures, StatementFigures, TableFigures, statement_figures
 
+logger = logging.getLogger(__name__)
+
 AMOUNT_FORMAT = "#,##0"
+SHARE_FORMAT = "0.0%"
 FORMULA_PREFIXES = ("=", "+", "-", "@")
-BOLD = Font(bold=True)
-THIN = Side(style="thin")
-TOTAL_BORDER = Border(top=THIN)
+# The C0 control characters other than tab and line feed: XML 1.0 cannot hold them, so a
+# worksheet cannot (the same set openpyxl refuses with its ILLEGAL_CHARACTERS_RE).
+UNWRITABLE_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+PAPER_A4 = 9  # XlsxWriter's (and Excel's) paper size code
+BOLD = {"bold": True}
+TOTAL = {"bold": True, "top": 1}  # a total: bold, with a thin top border
+WRAPPED = {"text_wrap": True, "valign": "top"}
 
 # Labels of the form's fixed rows (the ministry's words, the same every year).
 LABEL_MUNICIPALITY = "Kommune:"
@@ -34,91 +46,176 @@ LABEL_ALLOCATED = "Udmøntning i alt"
 LABEL_AMOUNT_COLUMN = "Kr."
 LABEL_SPEC_COLUMN = "Specifikation"
 CONFIRMED_MARK = "X"
+STATEMENT_SHEET = "Redegørelse"
+SUMMARY_SHEET = "Oversigt"
 
 
-def put_text(cell: Cell, value: str) -> Cell:
-    """Store user text as text, never as a formula (openpyxl turns a leading "=" into one).
-    Control characters, which a worksheet cannot hold (openpyxl refuses them), are dropped: the
-    forms and imports refuse them, but no stored text may ever break an export for everyone."""
-    value = ILLEGAL_CHARACTERS_RE.sub("", value) if value else value
-    cell.value = value
-    cell.data_type = "s"
-    if value and value.startswith(FORMULA_PREFIXES):
-        cell.quotePrefix = True
-    return cell
+def worksheet_text(value: str | None) -> str:
+    """User text as a cell holds it: line breaks as "\\n" (a lone "\\r" would be stored as
+    "_x000D_", which openpyxl reads back literally), and the control characters a worksheet
+    cannot hold dropped: the forms and imports refuse them, but no stored text may ever break an
+    export for everyone."""
+    if not value:
+        return ""
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return UNWRITABLE_CHARACTERS.sub("", value)
 
 
-def put_amount(cell: Cell, value: int | None) -> Cell:
-    cell.value = value  # None leaves the cell empty: unknown is not 0
-    cell.number_format = AMOUNT_FORMAT
-    return cell
+class Book:
+    """An XlsxWriter workbook built in memory, with its cell formats made once each (a format
+    belongs to one workbook). `close()` gives the file's bytes."""
+
+    def __init__(self) -> None:
+        self.buffer = BytesIO()
+        # Never turn a string into a formula, number or link, even if a caller used write().
+        self.workbook = xlsxwriter.Workbook(
+            self.buffer,
+            {
+                "in_memory": True,
+                "strings_to_formulas": False,
+                "strings_to_numbers": False,
+                "strings_to_urls": False,
+            },
+        )
+        self._formats: dict[tuple, Format] = {}
+
+    def format(self, **properties) -> Format | None:
+        if not properties:
+            return None
+        key = tuple(sorted(properties.items()))
+        if key not in self._formats:
+            self._formats[key] = self.workbook.add_format(properties)
+        return self._formats[key]
+
+    def sheet(self, name: str) -> "Sheet":
+        return Sheet(self, name)
+
+    def close(self) -> bytes:
+        self.workbook.close()
+        return self.buffer.getvalue()
 
 
-def _table(ws: Worksheet, row: int, title: str, note: str, table: TableFigures) -> int:
+class Sheet:
+    """One worksheet, written the one way: text as text (never a formula), amounts as numbers
+    (#,##0; None, unknown, leaves the cell empty), formulas with their computed values. Rows and
+    columns count from 1, as a reader sees them and as the formulas name them."""
+
+    def __init__(self, book: Book, name: str) -> None:
+        self.book = book
+        self.worksheet = book.workbook.add_worksheet(name)
+
+    def text(self, row: int, col: int, value: str | None, **style) -> None:
+        value = worksheet_text(value)
+        if not value:
+            self.worksheet.write_blank(row - 1, col - 1, None, self.book.format(**style))
+            return
+        if value.startswith(FORMULA_PREFIXES):
+            # Shown and kept as typed; Excel will not read it as a formula on editing either.
+            style = {**style, "quote_prefix": True}
+        if self.worksheet.write_string(row - 1, col - 1, value, self.book.format(**style)) == -2:
+            # A cell holds 32,767 UTF-16 units; XlsxWriter keeps the beginning.
+            cell = xl_rowcol_to_cell(row - 1, col - 1)
+            logger.warning("Text cut to what a cell holds: %s!%s", self.worksheet.name, cell)
+
+    def amount(self, row: int, col: int, value: int | None, **style) -> None:
+        cell_format = self.book.format(num_format=AMOUNT_FORMAT, **style)
+        if value is None:
+            self.worksheet.write_blank(row - 1, col - 1, None, cell_format)
+        else:
+            self.worksheet.write_number(row - 1, col - 1, value, cell_format)
+
+    def formula(
+        self,
+        row: int,
+        col: int,
+        formula: str,
+        value: int | float | None,
+        *,
+        num_format: str = AMOUNT_FORMAT,
+        **style,
+    ) -> None:
+        """A live formula stored with `value`, its result computed from the same figures the
+        page shows (None: the formula gives empty text)."""
+        cell_format = self.book.format(num_format=num_format, **style)
+        result = "" if value is None else value
+        self.worksheet.write_formula(row - 1, col - 1, formula, cell_format, result)
+
+    def merged_text(self, row: int, first_col: int, last_col: int, value: str, **style) -> None:
+        self.worksheet.merge_range(
+            row - 1, first_col - 1, row - 1, last_col - 1, "", self.book.format(**style)
+        )
+        self.text(row, first_col, value, **style)
+
+    def width(self, col: int, width: float) -> None:
+        self.worksheet.set_column(col - 1, col - 1, width)
+
+    def height(self, row: int, height: float) -> None:
+        self.worksheet.set_row(row - 1, height)
+
+    def print_on_a4(self, area: str) -> None:
+        """Print `area` on A4 portrait, fitted to the page's width."""
+        self.worksheet.print_area(area)
+        self.worksheet.set_portrait()
+        self.worksheet.set_paper(PAPER_A4)
+        self.worksheet.fit_to_pages(1, 0)
+
+
+def _table(sheet: Sheet, row: int, title: str, note: str, table: TableFigures, grant: int) -> int:
     """Write one table from `row`; return the next free row."""
-    put_text(ws.cell(row, 1), title).font = BOLD
-    put_text(ws.cell(row, 2), LABEL_AMOUNT_COLUMN).font = BOLD
-    put_text(ws.cell(row, 3), LABEL_SPEC_COLUMN).font = BOLD
+    sheet.text(row, 1, title, **BOLD)
+    sheet.text(row, 2, LABEL_AMOUNT_COLUMN, **BOLD)
+    sheet.text(row, 3, LABEL_SPEC_COLUMN, **BOLD)
     row += 1
-    put_text(ws.cell(row, 1), LABEL_TOTAL_GRANT)
-    put_amount(ws.cell(row, 2), None).value = "=B4"
+    sheet.text(row, 1, LABEL_TOTAL_GRANT)
+    sheet.formula(row, 2, "=B4", grant)
     row += 1
     first = row
     for figure in table.rows:
-        put_text(ws.cell(row, 1), figure.row.label)
-        put_amount(ws.cell(row, 2), figure.amount)
+        sheet.text(row, 1, figure.row.label)
+        sheet.amount(row, 2, figure.amount)
         if figure.specification:
-            put_text(ws.cell(row, 3), figure.specification)
+            sheet.text(row, 3, figure.specification)
         row += 1
     last = row - 1
-    put_text(ws.cell(row, 1), LABEL_ALLOCATED).font = BOLD
-    total = put_amount(ws.cell(row, 2), None)
-    total.value = f"=SUM(B{first}:B{last})" if table.rows else 0
-    total.font = BOLD
-    ws.cell(row, 1).border = ws.cell(row, 2).border = TOTAL_BORDER
+    sheet.text(row, 1, LABEL_ALLOCATED, **TOTAL)
+    if table.rows:
+        sheet.formula(row, 2, f"=SUM(B{first}:B{last})", table.total, **TOTAL)
+    else:
+        sheet.amount(row, 2, 0, **TOTAL)
     row += 1
     if note:
-        cell = put_text(ws.cell(row, 1), f"Note: {note}")
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.row_dimensions[row].height = 45
+        sheet.text(row, 1, f"Note: {note}", **WRAPPED)
+        sheet.height(row, 45)
         row += 1
     return row + 1
 
 
-def write_statement_sheet(ws: Worksheet, statement: Statement, figures: StatementFigures) -> None:
+def write_statement_sheet(sheet: Sheet, statement: Statement, figures: StatementFigures) -> None:
     grant_year = statement.grant.grant_year
-    ws.column_dimensions["A"].width = 62
-    ws.column_dimensions["B"].width = 16
-    ws.column_dimensions["C"].width = 45
-    put_text(ws.cell(1, 1), grant_year.form_title).font = Font(bold=True, size=14)
-    put_text(ws.cell(3, 1), LABEL_MUNICIPALITY)
-    put_text(ws.cell(3, 2), statement.grant.municipality.full_name)
-    put_text(ws.cell(4, 1), LABEL_GRANT)
-    put_amount(ws.cell(4, 2), figures.grant)
+    sheet.width(1, 62)
+    sheet.width(2, 16)
+    sheet.width(3, 45)
+    sheet.text(1, 1, grant_year.form_title, bold=True, font_size=14)
+    sheet.text(3, 1, LABEL_MUNICIPALITY)
+    sheet.text(3, 2, statement.grant.municipality.full_name)
+    sheet.text(4, 1, LABEL_GRANT)
+    sheet.amount(4, 2, figures.grant)
 
-    row = _table(ws, 6, grant_year.table1_title, grant_year.table1_note, figures.table1)
-    put_text(ws.cell(row, 1), grant_year.box1_title).font = BOLD
+    grant = figures.grant
+    row = _table(sheet, 6, grant_year.table1_title, grant_year.table1_note, figures.table1, grant)
+    sheet.text(row, 1, grant_year.box1_title, **BOLD)
     row += 1
-    box1 = put_text(ws.cell(row, 1), statement.box1)
-    box1.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=3)
-    ws.row_dimensions[row].height = min(409, 15 * (statement.box1.count("\n") + 2))
+    sheet.merged_text(row, 1, 3, statement.box1, **WRAPPED)
+    sheet.height(row, min(409, 15 * (statement.box1.count("\n") + 2)))
     row += 2
-    row = _table(ws, row, grant_year.table2_title, grant_year.table2_note, figures.table2)
-    put_text(ws.cell(row, 1), grant_year.box2_title).font = BOLD
+    row = _table(sheet, row, grant_year.table2_title, grant_year.table2_note, figures.table2, grant)
+    sheet.text(row, 1, grant_year.box2_title, **BOLD)
     row += 1
-    text = put_text(ws.cell(row, 1), grant_year.box2_text)
-    text.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.row_dimensions[row].height = 45
-    put_text(ws.cell(row, 2), CONFIRMED_MARK if figures.box2_confirmed else "")
-    ws.cell(row, 2).alignment = Alignment(horizontal="center", vertical="center")
-    ws.cell(row, 2).font = BOLD
-    ws.print_area = f"A1:C{row}"
-    ws.page_setup.orientation = "portrait"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.text(row, 1, grant_year.box2_text, **WRAPPED)
+    sheet.height(row, 45)
+    mark = CONFIRMED_MARK if figures.box2_confirmed else ""
+    sheet.text(row, 2, mark, bold=True, align="center", valign="vcenter")
+    sheet.print_on_a4(f"A1:C{row}")
 
 
 def statement_filename(statement: Statement) -> str:
@@ -133,20 +230,20 @@ LABEL_ACCOUNTS_TOTAL = "I alt"
 LABEL_UNSPENT = "Uforbrugt af tilskuddet (negativt: overforbrug)"
 
 
-def write_accounts_sheet(ws: Worksheet, statement: Statement, accounts: AccountsFigures) -> None:
+def write_accounts_sheet(sheet: Sheet, statement: Statement, accounts: AccountsFigures) -> None:
     """Budget against actual, per row of both tables: the figures of grants.rules, with the
-    totals, differences and shares as live formulas over them."""
-    ws.column_dimensions["A"].width = 62
-    for col in "BCDE":
-        ws.column_dimensions[col].width = 17
+    totals, differences and shares as live formulas over them, each stored with its result."""
+    sheet.width(1, 62)
+    for col in range(2, 6):
+        sheet.width(col, 17)
     title = f"Regnskab for {statement.grant.grant_year.year}: budget og faktisk forbrug"
-    put_text(ws.cell(1, 1), title).font = Font(bold=True, size=14)
-    put_text(ws.cell(3, 1), LABEL_MUNICIPALITY)
-    put_text(ws.cell(3, 2), statement.grant.municipality.full_name)
-    put_text(ws.cell(4, 1), LABEL_GRANT)
-    put_amount(ws.cell(4, 2), accounts.grant)
-    put_text(ws.cell(5, 1), "Status:")
-    put_text(ws.cell(5, 2), statement.get_accounts_status_display())
+    sheet.text(1, 1, title, bold=True, font_size=14)
+    sheet.text(3, 1, LABEL_MUNICIPALITY)
+    sheet.text(3, 2, statement.grant.municipality.full_name)
+    sheet.text(4, 1, LABEL_GRANT)
+    sheet.amount(4, 2, accounts.grant)
+    sheet.text(5, 1, "Status:")
+    sheet.text(5, 2, statement.get_accounts_status_display())
     row = 7
     grant_year = statement.grant.grant_year
     total_rows = []
@@ -154,48 +251,59 @@ def write_accounts_sheet(ws: Worksheet, statement: Statement, accounts: Accounts
         (accounts.table1, grant_year.table1_title),
         (accounts.table2, grant_year.table2_title),
     ):
-        put_text(ws.cell(row, 1), title).font = BOLD
+        sheet.text(row, 1, title, **BOLD)
         for c, text in enumerate(ACCOUNTS_HEADER[1:], start=2):
-            put_text(ws.cell(row, c), text).font = BOLD
+            sheet.text(row, c, text, **BOLD)
         row += 1
         first = row
         total_row = row + len(table.rows)
+        actual_total = table.actual_total
         for r in table.rows:
-            put_text(ws.cell(row, 1), r.row.label)
-            put_amount(ws.cell(row, 2), r.budget)
-            put_amount(ws.cell(row, 3), r.actual)
-            put_amount(ws.cell(row, 4), None).value = f'=IF(C{row}="","",C{row}-B{row})'
-            share = ws.cell(row, 5)
-            share.value = f'=IF(OR(C{row}="",C${total_row}=0),"",C{row}/C${total_row})'
-            share.number_format = "0.0%"
+            sheet.text(row, 1, r.row.label)
+            sheet.amount(row, 2, r.budget)
+            sheet.amount(row, 3, r.actual)
+            sheet.formula(row, 4, f'=IF(C{row}="","",C{row}-B{row})', r.difference)
+            share = None if r.actual is None or actual_total == 0 else r.actual / actual_total
+            sheet.formula(
+                row,
+                5,
+                f'=IF(OR(C{row}="",C${total_row}=0),"",C{row}/C${total_row})',
+                share,
+                num_format=SHARE_FORMAT,
+            )
             row += 1
-        put_text(ws.cell(row, 1), LABEL_ACCOUNTS_TOTAL).font = BOLD
-        for c, col in ((2, "B"), (3, "C"), (4, "D")):
-            cell = put_amount(ws.cell(row, c), None)
-            cell.value = f"=SUM({col}{first}:{col}{row - 1})"
-            cell.font = BOLD
-            cell.border = TOTAL_BORDER
+        sheet.text(row, 1, LABEL_ACCOUNTS_TOTAL, **BOLD)
+        last = row - 1
+        sheet.formula(row, 2, f"=SUM(B{first}:B{last})", table.budget_total, **TOTAL)
+        sheet.formula(row, 3, f"=SUM(C{first}:C{last})", actual_total, **TOTAL)
+        # The table's difference as the page shows it: actual total minus budget total, empty
+        # while no actual amount is known (a SUM of column D would leave out the budgets of the
+        # rows still without an actual amount).
+        difference = (
+            f'=IF(COUNT(C{first}:C{last})=0,"",SUM(C{first}:C{last})-SUM(B{first}:B{last}))'
+        )
+        sheet.formula(row, 4, difference, table.difference, **TOTAL)
         total_rows.append(row)
         row += 2
-    put_text(ws.cell(row, 1), LABEL_UNSPENT).font = BOLD
-    unspent = put_amount(ws.cell(row, 3), None)
-    unspent.value = f"=B4-C{total_rows[0]}"
-    unspent.font = BOLD
+    sheet.text(row, 1, LABEL_UNSPENT, **BOLD)
+    sheet.formula(row, 3, f"=B4-C{total_rows[0]}", accounts.unspent, **BOLD)
+    sheet.print_on_a4(f"A1:E{row}")
 
 
 def statement_workbook(
     statement: Statement, figures: StatementFigures, accounts: AccountsFigures | None = None
 ) -> bytes:
-    """The form; and, once the accounts are begun, a second sheet "Regnskab"."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Redegørelse"
-    write_statement_sheet(ws, statement, figures)
+    """The form; and, once the accounts are begun, a second sheet "Regnskab". Document
+    properties say which statement the file is for (programme, year, municipality code)."""
+    book = Book()
+    grant = statement.grant
+    book.workbook.set_custom_property("programme", grant.grant_year.programme.slug)
+    book.workbook.set_custom_property("year", grant.grant_year.year)
+    book.workbook.set_custom_property("municipality", grant.municipality.code)
+    write_statement_sheet(book.sheet(STATEMENT_SHEET), statement, figures)
     if accounts is not None and statement.accounts_status:
-        write_accounts_sheet(wb.create_sheet(ACCOUNTS_SHEET), statement, accounts)
-    buffer = BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+        write_accounts_sheet(book.sheet(ACCOUNTS_SHEET), statement, accounts)
+    return book.close()
 
 
 # --- CSV: semicolon-separated, UTF-8 with BOM, Danish numbers, safe from formula injection ----
@@ -288,38 +396,30 @@ def year_summary_rows(grant_year: GrantYear, statements: list[Statement] | None 
 
 
 def year_workbook(grant_year) -> bytes:
-    """Summary sheet ("Oversigt") plus one sheet per statement laid out like the form."""
+    """Summary sheet ("Oversigt") plus one sheet per statement laid out like the form. The
+    national row's totals are =SUM formulas stored with the totals `year_summary_rows` gives."""
     statements = _year_statements(grant_year)
-    wb = Workbook()
-    summary = wb.active
-    summary.title = "Oversigt"
+    book = Book()
+    summary = book.sheet(SUMMARY_SHEET)
     rows = list(year_summary_rows(grant_year, statements))
     last_data_row = len(rows) - 1  # the national row is last; data rows are 2..last_data_row
     for r, values in enumerate(rows, start=1):
         for c, value in enumerate(values, start=1):
-            cell = summary.cell(r, c)
-            if r == 1 or isinstance(value, str):
-                put_text(cell, value)
-                if r == 1:
-                    cell.font = BOLD
-                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+            if r == 1:
+                summary.text(r, c, value, **BOLD, **WRAPPED)
+            elif isinstance(value, str):
+                summary.text(r, c, value)
             elif r == len(rows) and c >= 3:
-                col = get_column_letter(c)
-                cell.value = f"=SUM({col}2:{col}{last_data_row})"
-                cell.number_format = AMOUNT_FORMAT
-                cell.font = BOLD
+                col = xl_col_to_name(c - 1)
+                summary.formula(r, c, f"=SUM({col}2:{col}{last_data_row})", value, **BOLD)
             else:
-                put_amount(cell, value)
-    summary.freeze_panes = "C2"
-    summary.column_dimensions["B"].width = 22
+                summary.amount(r, c, value)
+    summary.worksheet.freeze_panes("C2")
+    summary.width(2, 22)
     for c in range(3, len(rows[0]) + 1):
-        summary.column_dimensions[get_column_letter(c)].width = 16
-    summary.row_dimensions[1].height = 60
+        summary.width(c, 16)
+    summary.height(1, 60)
     for statement in statements:
-        ws = wb.create_sheet(
-            f"{statement.grant.municipality.code} {statement.grant.municipality.name}"[:31]
-        )
-        write_statement_sheet(ws, statement, statement_figures(statement))
-    buffer = BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+        name = f"{statement.grant.municipality.code} {statement.grant.municipality.name}"
+        write_statement_sheet(book.sheet(name[:31]), statement, statement_figures(statement))
+    return book.close()

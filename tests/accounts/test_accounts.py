@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from grants.exports import statement_workbook
+from grants.exports import LABEL_UNSPENT, statement_workbook
 from grants.imports import parse_statement_workbook
 from grants.models import AllocationLine, AuditChange, AuditEvent, Statement
 from grants.rules import AccountsRow, accounts_figures, compute_accounts, statement_figures
@@ -28,6 +28,7 @@ from grants.services import (
 from tests.conftest import get_statement
 from tests.grants.test_rules import T1, T2
 from tests.libreoffice import recalculated_rows
+from tests.readers import by_label, calamine_rows, printed_on_a4_fitted_to_width, stored_rows
 
 ACCOUNTS = "/statements/173/vaerdighed/2018/accounts/"
 # Lyngby-Taarbæk 2018 as actually spent (illustrative figures for the tests): 45.000 unspent.
@@ -278,6 +279,55 @@ def test_regnskab_sheet_round_trip_and_libreoffice(lyngby, tmp_path):
     assert [t[2] for t in totals] == ["11235000", "11235000"]
     unspent = next(r for r in lines if r and r[0].startswith("Uforbrugt"))
     assert unspent[2] == "45000"
+
+
+@pytest.mark.parametrize(
+    "read", [stored_rows, calamine_rows], ids=["openpyxl-data-only", "calamine"]
+)
+def test_regnskab_formulas_carry_their_results(lyngby, read):
+    """A reader that never recalculates sees the totals, differences, shares and the unspent
+    amount the accounts page shows."""
+    s = get_statement("173", 2018)
+    save_accounts(statement=s, actuals=actuals(s), acting_user=lyngby, expected_version=s.version)
+    s = get_statement("173", 2018)
+    rows = by_label(
+        read(statement_workbook(s, statement_figures(s), accounts_figures(s)), "Regnskab")
+    )
+    assert [t[1:4] for t in rows["I alt"]] == [[11_280_000, 11_235_000, -45_000]] * 2
+    assert rows[LABEL_UNSPENT][0][2] == 45_000
+    livskvalitet = rows["Livskvalitet"][0]
+    assert livskvalitet[3] == 8_850_000 - 8_879_000
+    assert livskvalitet[4] == pytest.approx(8_850_000 / 11_235_000)
+    mad = rows["Mad og ernæring"][0]
+    assert (mad[3], mad[4]) == (0, 0)
+
+
+def test_regnskab_prints_on_a4_fitted_to_width(lyngby):
+    s = get_statement("173", 2018)
+    save_accounts(statement=s, actuals=actuals(s), acting_user=lyngby, expected_version=s.version)
+    s = get_statement("173", 2018)
+    wb = load_workbook(io.BytesIO(statement_workbook(s, statement_figures(s), accounts_figures(s))))
+    ws = wb["Regnskab"]
+    unspent_row = next(r[0].row for r in ws.iter_rows() if r[0].value == LABEL_UNSPENT)
+    assert printed_on_a4_fitted_to_width(ws, f"$A$1:$E${unspent_row}")
+
+
+def test_an_unknown_actual_leaves_its_difference_and_share_empty(lyngby):
+    s = get_statement("173", 2018)
+    known = actuals(s)
+    livskvalitet = next(line.row_id for line in s.lines.all() if line.row.code == "livskvalitet")
+    known[livskvalitet] = None
+    save_accounts(statement=s, actuals=known, acting_user=lyngby, expected_version=s.version)
+    s = get_statement("173", 2018)
+    data = statement_workbook(s, statement_figures(s), accounts_figures(s))
+    rows = by_label(stored_rows(data, "Regnskab"))
+    assert rows["Livskvalitet"][0][2:5] == [None, None, None]
+    # The table's difference is the page's: actual total minus budget total.
+    difference = accounts_figures(s).table1.difference
+    assert difference == (11_235_000 - 8_850_000) - 11_280_000
+    assert rows["I alt"][0][1:4] == [11_280_000, 11_235_000 - 8_850_000, difference]
+    assert rows[LABEL_UNSPENT][0][2] == 11_280_000 - (11_235_000 - 8_850_000)
+    assert by_label(calamine_rows(data, "Regnskab"))["Livskvalitet"][0][2:5] == ["", "", ""]
 
 
 def test_import_page_takes_the_regnskab_sheet_for_a_submitted_statement(client, lyngby):

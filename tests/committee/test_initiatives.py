@@ -239,6 +239,11 @@ def test_the_xlsx_has_amounts_as_numbers_in_their_years_and_unknown_as_empty(cli
     )
     rows = xlsx_rows(download(client, reader, "xlsx", "?q=Musikterapi").content)
     assert rows[1][6] == "ukendt"
+    ws = load_workbook(io.BytesIO(download(client, reader, "xlsx", "").content)).active
+    assert ws.freeze_panes == "A2" and ws["A1"].font.b
+    assert ws["A1"].value == "Indsats" and ws.column_dimensions["A"].width == pytest.approx(
+        48, abs=1
+    )
 
 
 def test_user_text_stays_text_in_both_downloads(client, reader):

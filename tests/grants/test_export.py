@@ -11,8 +11,9 @@ from grants.exports import statement_workbook
 from grants.rules import statement_figures
 from grants.services import StatementValues, reopen_statement, save_statement
 from tests.conftest import get_statement
-from tests.factories import make_statement
+from tests.factories import make_grant_year, make_statement
 from tests.libreoffice import recalculated_rows
+from tests.readers import by_label, calamine_rows, printed_on_a4_fitted_to_width, stored_rows
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
@@ -71,6 +72,111 @@ def test_workbook_has_every_figure_beside_its_label(client, reader, tmp_path):
     assert [cell.value for cell, _ in labels["Samlet beløb"]] == ["=B4", "=B4"]
     box2_row = labels[get_statement("173", 2018).grant.grant_year.box2_text][0][1]
     assert ws.cell(box2_row, 2).value == "X"
+
+
+READERS = pytest.mark.parametrize(
+    "read", [stored_rows, calamine_rows], ids=["openpyxl-data-only", "calamine"]
+)
+
+
+@READERS
+def test_a_reader_that_never_recalculates_sees_every_total(read, seed):
+    """pandas, python-calamine or a phone's preview show the stored results of the formulas:
+    the totals are there, not blanks."""
+    statement = get_statement("173", 2018)
+    rows = by_label(
+        read(statement_workbook(statement, statement_figures(statement)), "Redegørelse")
+    )
+    assert [r[1] for r in rows["Udmøntning i alt"]] == [11_280_000, 11_280_000]
+    assert [r[1] for r in rows["Samlet beløb"]] == [11_280_000, 11_280_000]
+    assert rows["Tilskud:"][0][1] == 11_280_000
+    assert [r[1] for r in rows["Andet"]] == [0, 300_000]
+
+
+@READERS
+def test_a_draft_stores_the_totals_the_page_shows_and_unknown_stays_empty(read, ishoj):
+    statement = get_statement("183", 2016)
+    lines = list(statement.lines.all())
+    save_statement(
+        statement=statement,
+        acting_user=ishoj,
+        expected_version=statement.version,
+        values=StatementValues(amounts={lines[0].row_id: 1_000_000, lines[1].row_id: None}),
+    )
+    statement = get_statement("183", 2016)
+    figures = statement_figures(statement)
+    assert (figures.table1.total, figures.table2.total) == (1_000_000, 0)
+    rows = by_label(read(statement_workbook(statement, figures), "Redegørelse"))
+    assert [r[1] for r in rows["Udmøntning i alt"]] == [1_000_000, 0]
+    assert [r[1] for r in rows["Samlet beløb"]] == [2_844_000, 2_844_000]
+    assert rows[lines[1].row.label][0][1] in (None, "")  # unknown is not 0
+
+
+def test_document_properties_say_which_statement_the_file_is_for(seed):
+    """An import can tell the programme, year and municipality without reading the layout."""
+
+    def properties(statement) -> dict:
+        data = statement_workbook(statement, statement_figures(statement))
+        return {p.name: p.value for p in load_workbook(BytesIO(data)).custom_doc_props.props}
+
+    lyngby_2018 = get_statement("173", 2018)
+    assert properties(lyngby_2018) == {
+        "programme": "vaerdighed",
+        "year": 2018,
+        "municipality": "173",
+    }
+    make_statement("183", make_grant_year(2030), {"omraade": 1}, submitted=False)
+    assert properties(get_statement("183", 2030, programme="testpulje")) == {
+        "programme": "testpulje",
+        "year": 2030,
+        "municipality": "183",
+    }
+
+
+@pytest.mark.parametrize(
+    "text", ["=1+1", "@cmd", "+45 12 34 56 78", "-x", '=HYPERLINK("http://example.invalid","x")']
+)
+def test_text_that_looks_like_a_formula_is_a_string_with_a_quote_prefix(ishoj, text):
+    statement = get_statement("183", 2016)
+    other = next(line for line in statement.lines.all() if line.row.takes_specification)
+    save_statement(
+        statement=statement,
+        acting_user=ishoj,
+        expected_version=statement.version,
+        values=StatementValues(specifications={other.row_id: text}, box1=text),
+    )
+    statement = get_statement("183", 2016)
+    data = statement_workbook(statement, statement_figures(statement))
+    ws = load_workbook(BytesIO(data)).active
+    cells = [c for row in ws.iter_rows() for c in row if c.value == text]
+    assert [c.coordinate[0] for c in cells] == ["C", "A"]  # the specification, Boks 1
+    assert all(c.data_type == "s" and c.quotePrefix for c in cells)
+    formulas = [c.value for row in ws.iter_rows() for c in row if c.data_type == "f"]
+    assert all(f.startswith(("=SUM(B", "=B4")) for f in formulas), formulas
+    for read in (stored_rows, calamine_rows):
+        assert sum(row.count(text) for row in read(data, "Redegørelse")) == 2
+
+
+def test_the_sheet_is_laid_out_and_printed_like_the_form(seed):
+    statement = get_statement("173", 2018)
+    ws = load_workbook(BytesIO(statement_workbook(statement, statement_figures(statement)))).active
+    assert ws.title == "Redegørelse" and ws["A1"].font.b and ws["A1"].font.sz == 14
+    widths = [ws.column_dimensions[c].width for c in "ABC"]
+    assert widths == [pytest.approx(w, abs=1) for w in (62, 16, 45)]
+    labels = label_map(ws)
+    for _cell, row in labels["Udmøntning i alt"]:
+        for total in (ws.cell(row, 1), ws.cell(row, 2)):
+            assert total.font.b and total.border.top.style == "thin"
+    box1_row = labels[statement.grant.grant_year.box1_title][0][1] + 1
+    assert [str(r) for r in ws.merged_cells.ranges] == [f"A{box1_row}:C{box1_row}"]
+    assert ws.cell(box1_row, 1).value == statement.box1
+    assert ws.cell(box1_row, 1).alignment.wrap_text
+    notes = [
+        row for label, cells in labels.items() if label.startswith("Note: ") for _, row in cells
+    ]
+    assert len(notes) == 2 and all(ws.row_dimensions[r].height == 45 for r in notes)
+    box2_row = labels[statement.grant.grant_year.box2_text][0][1]
+    assert printed_on_a4_fitted_to_width(ws, f"$A$1:$C${box2_row}")
 
 
 def test_command_writes_the_same_workbook(client, reader, tmp_path):
@@ -170,6 +276,16 @@ def test_a_control_character_in_stored_text_never_breaks_an_export(client, reade
     values = [c.value for row in ws.iter_rows() for c in row]
     assert "førefter" in values, [v for v in values if v and "før" in str(v)]
     assert Initiative.objects.filter(title="Klokke\x07spil").exists()  # stored text untouched
+
+
+def test_text_beyond_what_a_cell_holds_is_cut_and_logged(seed, caplog):
+    """A cell holds 32,767 UTF-16 units; Boks 1's limit counts characters, and a character
+    beyond the Basic Multilingual Plane takes two units. The file stays valid; the cut is logged."""
+    s = make_statement("187", 2017, {"livskvalitet": 100}, submitted=False, box1="😀" * 20_000)
+    data = statement_workbook(s, statement_figures(s))
+    box1 = next(v for row in stored_rows(data, "Redegørelse") for v in row if "😀" in str(v))
+    assert box1 == "😀" * 16_383
+    assert "Text cut to what a cell holds: Redegørelse!A" in caplog.text
 
 
 def test_exports_are_private_and_revalidated_by_etag(client, reader, lyngby):

@@ -7,10 +7,12 @@ import pytest
 from django.core.management import call_command
 from openpyxl import load_workbook
 
-from grants.models import FormRow, Grant
+from grants.exports import year_summary_rows, year_workbook
+from grants.models import FormRow, Grant, GrantYear
 from grants.money import format_kroner
 from tests.factories import make_grant_year, make_statement
 from tests.libreoffice import convert, recalculated_rows
+from tests.readers import by_label, calamine_rows, stored_rows
 
 
 def test_year_workbook_summary_and_sheets(client, reader, tmp_path):
@@ -25,6 +27,7 @@ def test_year_workbook_summary_and_sheets(client, reader, tmp_path):
     summary = wb["Oversigt"]
     header = [c.value for c in summary[1]]
     assert header[:4] == ["Kommunekode", "Kommune", "Tilskud", "Status"]
+    assert summary.freeze_panes == "C2" and summary["C1"].font.b
     rows = {r[0].value: r for r in summary.iter_rows(min_row=2)}
     assert len(rows) == 99  # 98 municipalities and the national row
     lyngby = [c.value for c in rows["173"]]
@@ -46,6 +49,28 @@ def national_grant(year: int) -> int:
             grant_year__programme__slug="vaerdighed", grant_year__year=year
         ).values_list("amount", flat=True)
     )
+
+
+@pytest.mark.parametrize(
+    "read", [stored_rows, calamine_rows], ids=["openpyxl-data-only", "calamine"]
+)
+def test_the_national_row_carries_its_totals(read, seed):
+    """The national row's =SUM formulas are stored with the totals of `year_summary_rows`, the
+    same row the CSV holds; each statement's sheet carries its own totals."""
+    make_statement("167", 2018, {"livskvalitet": 1_000, "andet": 500}, submitted=False)
+    grant_year = GrantYear.objects.get(programme__slug="vaerdighed", year=2018)
+    data = year_workbook(grant_year)
+    rows = read(data, "Oversigt")
+    header, national = rows[0], rows[-1]
+    grants = national_grant(2018)  # Lyngby-Taarbæk's, Ishøj's (an empty draft) and Hvidovre's
+    assert national[1] == "Hele landet"
+    assert national[header.index("Tabel 1 i alt")] == 11_281_500
+    assert national[header.index("Tabel 1 – Andet")] == 500
+    assert national[header.index("Tabel 2 – Andet")] == 300_000
+    assert national[2:4] == [grants, "3 redegørelser"]
+    assert national[4:] == list(year_summary_rows(grant_year))[-1][4:]
+    sheet = by_label(read(data, "167 Hvidovre"))
+    assert [r[1] for r in sheet["Udmøntning i alt"]] == [1_500, 1_500]
 
 
 def test_export_year_command_writes_the_same_workbook(client, reader, tmp_path):
