@@ -171,7 +171,7 @@ def _table(sheet: Sheet, row: int, title: str, note: str, table: TableFigures, g
     row += 1
     first = row
     for figure in table.rows:
-        sheet.text(row, 1, figure.row.label)
+        sheet.text(row, 1, figure.row.form_label)
         sheet.amount(row, 2, figure.amount)
         if figure.specification:
             sheet.text(row, 3, figure.specification)
@@ -259,7 +259,7 @@ def write_accounts_sheet(sheet: Sheet, statement: Statement, accounts: AccountsF
         total_row = row + len(table.rows)
         actual_total = table.actual_total
         for r in table.rows:
-            sheet.text(row, 1, r.row.label)
+            sheet.text(row, 1, r.row.form_label)
             sheet.amount(row, 2, r.budget)
             sheet.amount(row, 3, r.actual)
             sheet.formula(row, 4, f'=IF(C{row}="","",C{row}-B{row})', r.difference)

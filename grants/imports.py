@@ -271,7 +271,9 @@ def _check_archive(archive: zipfile.ZipFile) -> None:
 
 
 def _find_row(rows: list[FormRow], table: int, label: str) -> FormRow | None:
-    return next((x for x in rows if x.table == table and x.label == label), None)
+    """The row a label in column A names: as the form prints it ('Andet (…)') or, in workbooks
+    exported before that, the bare label."""
+    return next((x for x in rows if x.table == table and label in (x.form_label, x.label)), None)
 
 
 def _unknown_row(sheet: str, r: int, label: str, grant_year: GrantYear, table: int) -> str:

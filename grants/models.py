@@ -226,6 +226,12 @@ class FormRow(models.Model):
         return f"{self.get_table_display()} – {self.label}"
 
     @property
+    def form_label(self) -> str:
+        """The row as the ministry's form prints it: 'Andet (…)' (the specification goes where
+        the dots are, on the page; in the workbook it has its own column)."""
+        return f"{self.label} (…)" if self.is_other else self.label
+
+    @property
     def accounts_label(self) -> str:
         """The row's actual amount in the accounts: "Regnskab, Tabel 1 – Livskvalitet"."""
         return _("Regnskab, %(row)s") % {"row": self.qualified_label}

@@ -726,14 +726,14 @@ def check_import(*, statement: Statement, parsed: "ParsedStatement") -> list[Aud
     ):
         raise ImportMismatch(
             _(
-                "Filen gælder %(file_municipality)s %(file_year)s, men redegørelsen er "
-                "%(municipality)s %(year)s. Intet er indlæst."
+                "Filen gælder %(file_municipality)s, %(file_year)s, men redegørelsen er "
+                "%(municipality)s, %(year)s. Intet er indlæst."
             )
             % {
                 "file_municipality": parsed.municipality.full_name,
-                "file_year": parsed.grant_year.year,
+                "file_year": parsed.grant_year,  # the programme and the year
                 "municipality": grant.municipality.full_name,
-                "year": grant.grant_year.year,
+                "year": grant.grant_year,
             }
         )
     if parsed.errors:

@@ -139,3 +139,24 @@ def test_an_onward_amount_of_the_municipalitys_own_budget_outlives_the_pool(db):
     assert pooled.amount_in(2031).amount == 100 and pooled.amount_in(2032) is None
     assert own.amount_in(2033).amount == 50
     assert Programme.objects.get(slug="p").in_block_grant(2032)
+
+
+def test_a_workbook_of_another_programme_is_refused_naming_it(ishoj):
+    from grants.exports import statement_workbook
+    from grants.imports import parse_statement_workbook
+    from grants.rules import statement_figures
+    from grants.services import ImportMismatch, check_import
+    from tests.factories import make_statement
+
+    first = make_grant_year(2030, programme=make_programme("a", 2030, 2030))
+    second = make_grant_year(2030, programme=make_programme("b", 2030, 2030))
+    first.form_title, second.form_title = "Skema for pulje a 2030", "Skema for pulje b 2030"
+    first.save()
+    second.save()
+    in_a = make_statement("183", first, {"omraade": 1}, submitted=False)
+    in_b = make_statement("183", second, {"omraade": 1}, submitted=False)
+    parsed = parse_statement_workbook(statement_workbook(in_a, statement_figures(in_a)))
+    assert parsed.grant_year == first  # the workbook says which programme-year it is
+    with pytest.raises(ImportMismatch, match="Filen gælder Ishøj Kommune, Pulje a 2030"):
+        check_import(statement=get_statement("183", 2030, programme="b"), parsed=parsed)
+    assert in_b.version == get_statement("183", 2030, programme="b").version

@@ -134,8 +134,8 @@ def test_file_for_another_municipality_or_year_is_refused(client, ishoj, lyngby,
     )
     assert response.status_code == 400
     assert (
-        "Filen gælder Lyngby-Taarbæk Kommune 2018, men redegørelsen er Ishøj Kommune 2016"
-        in response.content.decode()
+        "Filen gælder Lyngby-Taarbæk Kommune, Værdighedsmilliarden 2018, men redegørelsen er "
+        "Ishøj Kommune, Værdighedsmilliarden 2016" in response.content.decode()
     )
     assert everything() == before
 

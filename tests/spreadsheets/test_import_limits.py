@@ -47,7 +47,7 @@ def with_box1(text: str):
 def with_other_spec(text: str):
     def mutate(ws):
         fill(ws)
-        ws.cell(row_of(ws, other_row().label), 3).value = text
+        ws.cell(row_of(ws, other_row().form_label), 3).value = text
 
     return mutate
 
