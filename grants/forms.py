@@ -13,11 +13,24 @@ from grants.rules import (
     compute_figures,
 )
 from grants.services import StatementValues, YearAmounts
+from grants.text import control_character_error
 
 BOX1_MAX = 32_767  # what one spreadsheet cell holds: Boks 1 must survive the round trip
 
 
-class StatementForm(forms.Form):
+class TextChecks:
+    """Every text field of the form refuses control characters (grants.text), naming the field:
+    they are invisible here, and no worksheet or XML export can hold them."""
+
+    def clean(self) -> dict:
+        data = super().clean()
+        for name, value in list(data.items()):
+            if isinstance(value, str) and (problem := control_character_error(value)):
+                self.add_error(name, f"{self.fields[name].label}: {problem}")
+        return data
+
+
+class StatementForm(TextChecks, forms.Form):
     """The entry form: the grant, both tables' rows, Boks 1 and Boks 2, and the version the
     user started from (rule 4: no silent overwrite)."""
 
@@ -131,7 +144,7 @@ class GrantForm(forms.Form):
         return data
 
 
-class InitiativeForm(forms.ModelForm):
+class InitiativeForm(TextChecks, forms.ModelForm):
     class Meta:
         model = Initiative
         fields = ["title", "description", "effect", "focus_area", "programme"]
@@ -181,7 +194,7 @@ class InitiativeForm(forms.ModelForm):
         }
 
 
-class ReopenForm(forms.Form):
+class ReopenForm(TextChecks, forms.Form):
     reason = forms.CharField(
         label=gettext_lazy("Begrundelse for genåbning"),
         max_length=1000,

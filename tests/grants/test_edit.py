@@ -236,3 +236,19 @@ def test_the_history_reads_in_each_readers_language(client, ishoj, reader):
     other.force_login(reader)
     danish = other.get("/statements/183/vaerdighed/2016/history/").content.decode()
     assert "Tabel 1 – Livskvalitet" in danish and "Table 1" not in danish
+
+
+def test_a_control_character_is_refused_at_input_naming_the_field(client, ishoj):
+    from grants.models import Initiative
+
+    client.force_login(ishoj)
+    s = get_statement("183", 2016)
+    before, audit = db_snapshot(s), audit_size()
+    response = client.post(EDIT, {**post_data(s), "box1": "Før\x01efter"})
+    assert response.status_code == 400
+    assert "Teksten indeholder et kontroltegn (U+0001) ved tegn nr. 4." in response.content.decode()
+    assert db_snapshot(s) == before and audit_size() == audit
+    response = client.post("/initiatives/new/", {"title": "Klokke\x07spil", "description": ""})
+    assert response.status_code == 400
+    assert "Titel: Teksten indeholder et kontroltegn (U+0007)" in response.content.decode()
+    assert not Initiative.objects.filter(title__startswith="Klokke").exists()
