@@ -29,12 +29,12 @@ def _kroner_and_share(amount: int, share: str) -> str:
 
 
 def status_chart(statuses: Sequence[YearStatus], *, chart_id: str, table_caption: str):
-    series = [_("Indsendt"), _("Kladde"), _("Ikke påbegyndt")]
+    series = [_("Indsendt"), _("Kladde"), _("Ikke indsendt")]
     bars = [
         StackedBar(
             str(s.grant_year.year),
-            [s.submitted, s.drafts, s.not_started],
-            [str(s.submitted), str(s.drafts), str(s.not_started)],
+            [s.submitted, s.drafts, s.not_submitted],
+            [str(s.submitted), str(s.drafts), str(s.not_submitted)],
         )
         for s in statuses
     ]

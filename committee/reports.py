@@ -40,32 +40,49 @@ SUBMITTED = Statement.Status.SUBMITTED
 
 @dataclass(frozen=True)
 class YearStatus:
+    """A grant year's statements as the reader may count them: submitted ones, the drafts the
+    reader may see (their own municipality's; all for an administrator), and the rest, not
+    submitted (another municipality's draft is its own and is counted here, not as a draft)."""
+
     grant_year: GrantYear
     submitted: int
     drafts: int
-    not_started: int
+    not_submitted: int
+    registered: int  # grants registered for the year
 
     @property
     def municipalities(self) -> int:
-        return self.submitted + self.drafts + self.not_started
+        return self.submitted + self.drafts + self.not_submitted
 
 
-def status_counts(programme: Programme) -> list[YearStatus]:
-    """Per grant year of `programme`: how many municipalities have submitted, drafted or not
-    started (no statement, or no grant registered yet). Two queries whatever the number of
-    years."""
+def status_counts(
+    programme: Programme, *, drafts_of: int | None = None, all_drafts: bool = False
+) -> list[YearStatus]:
+    """Per grant year of `programme`: how many municipalities have submitted, have a draft the
+    reader may see (the drafts of municipality `drafts_of`, or every draft with `all_drafts`),
+    or have not submitted. Two queries whatever the number of years."""
     municipalities = Municipality.objects.count()
+    draft = Q(grants__statement__status=Statement.Status.DRAFT)
+    if not all_drafts:
+        draft &= Q(grants__municipality_id=drafts_of)
     years = (
         GrantYear.objects.filter(programme=programme)
         .select_related("programme")
         .annotate(
             submitted=Count("grants", filter=Q(grants__statement__status=SUBMITTED)),
-            drafts=Count("grants", filter=Q(grants__statement__status=Statement.Status.DRAFT)),
+            drafts=Count("grants", filter=draft),
+            registered=Count("grants"),
         )
         .order_by("year")
     )  # Meta.ordering does not apply to aggregating queries
     return [
-        YearStatus(y, y.submitted, y.drafts, max(municipalities - y.submitted - y.drafts, 0))
+        YearStatus(
+            y,
+            y.submitted,
+            y.drafts,
+            max(municipalities - y.submitted - y.drafts, 0),
+            y.registered,
+        )
         for y in years
     ]
 

@@ -11,6 +11,7 @@ import hashlib
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django_tables2 import RequestConfig
@@ -86,7 +87,10 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 def _overview_context(request: HttpRequest) -> dict:
     programme = chosen_programme(request)
-    statuses = reports.status_counts(programme)
+    scope = request.scope
+    statuses = reports.status_counts(
+        programme, drafts_of=scope.municipality_id, all_drafts=scope.is_admin
+    )
     grant_year = _chosen_year(request, statuses)
     with_form = [s for s in statuses if s.grant_year.has_form]
     status_caption = _("Redegørelsernes status pr. tilskudsår (antal kommuner)")
@@ -102,9 +106,12 @@ def _overview_context(request: HttpRequest) -> dict:
         else "",
         "grant_year": grant_year,
         "breakdowns": [],
-        "statements": Statement.objects.select_related(
-            "grant__municipality", "grant__grant_year__programme"
-        ).filter(grant__grant_year=grant_year),
+        "statements": scope.visible(
+            Statement.objects.select_related(
+                "grant__municipality", "grant__grant_year__programme"
+            ).filter(grant__grant_year=grant_year)
+        ),
+        "today": timezone.localdate(),
     }
     if grant_year is not None and grant_year.has_form:
         for table, title in ((1, grant_year.table1_title), (2, grant_year.table2_title)):
@@ -226,9 +233,18 @@ def municipality_detail(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+def _visible_statement(grant: object, sees_drafts: bool) -> Statement | None:
+    """The grant's statement if the reader may see it (a draft only for its own)."""
+    statement = getattr(grant, "statement", None) if grant is not None else None
+    if statement is None or (not statement.is_submitted and not sees_drafts):
+        return None
+    return statement
+
+
 def _municipality_detail_context(request: HttpRequest, code: str) -> dict:
     municipality = get_object_or_404(Municipality, code=code)
     programme = chosen_programme(request)
+    sees_drafts = request.scope.sees_drafts_of(municipality.pk)
     grants = {
         g.grant_year_id: g
         for g in municipality.grants.select_related("statement", "grant_year", "source")
@@ -247,6 +263,11 @@ def _municipality_detail_context(request: HttpRequest, code: str) -> dict:
                 {
                     "grant_year": gy,
                     "grant": grant,
+                    "statement": _visible_statement(grant, sees_drafts),
+                    "overdue": grant is not None
+                    and gy.has_form
+                    and gy.is_overdue()
+                    and not getattr(getattr(grant, "statement", None), "is_submitted", False),
                     "reconciliation": reconcile(
                         grant=grant.amount, grant_year=gy, table1=[], initiatives=funded
                     )

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "grants",
     "budgets",
     "committee",
+    "public",
 ]
 
 MIDDLEWARE = [

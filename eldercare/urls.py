@@ -14,4 +14,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("grants.urls")),
     path("", include("committee.urls")),
+    path("public/", include("public.urls")),
 ]

@@ -75,12 +75,14 @@ class FormRowInline(admin.TabularInline):
 
 @admin.register(GrantYear)
 class GrantYearAdmin(DataAdmin):
-    list_display = ("year", "programme")
+    list_display = ("year", "programme", "has_form", "deadline")
+    list_filter = ("programme",)
+    list_editable = ("deadline",)
     inlines = [FormRowInline]
 
     def get_readonly_fields(self, request: HttpRequest, obj: GrantYear | None = None) -> tuple:
-        if _form_frozen(obj):
-            return tuple(f.name for f in GrantYear._meta.fields if f.name != "id")
+        if _form_frozen(obj):  # the deadline stays the administrators' to set
+            return tuple(f.name for f in GrantYear._meta.fields if f.name not in ("id", "deadline"))
         return ()
 
     def change_view(self, request: HttpRequest, object_id: str, *args, **kwargs):  # noqa: ANN002, ANN003

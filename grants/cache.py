@@ -24,6 +24,7 @@ from typing import Any
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.template import Context
@@ -100,6 +101,14 @@ class Scope:
     def may_write(self, municipality_id: int) -> bool:
         """permissions.can_write_municipality, from the scope alone."""
         return self.is_admin or (self.is_writer and self.municipality_id == municipality_id)
+
+    def sees_drafts_of(self, municipality_id: int) -> bool:
+        return permissions.drafts_visible(
+            admin=self.is_admin, own=self.municipality_id, municipality_id=municipality_id
+        )
+
+    def visible(self, statements: QuerySet[Statement]) -> QuerySet[Statement]:
+        return permissions.visible_to(statements, admin=self.is_admin, own=self.municipality_id)
 
 
 class ContentRequest:

@@ -20,9 +20,9 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
-from grants.models import GrantYear, Municipality, Statement
+from grants.models import Grant, GrantYear, Municipality, Statement
 from grants.money import format_kroner
-from grants.permissions import statement_queryset
+from grants.permissions import statement_queryset, visible_statements
 from grants.rules import AccountsFigures, StatementFigures, TableFigures, statement_figures
 
 logger = logging.getLogger(__name__)
@@ -344,12 +344,12 @@ def csv_content(rows) -> str:
 # --- A whole year: a summary sheet and one sheet per statement ----------------------------------
 
 
-def _year_statements(grant_year):
-    return list(
-        statement_queryset()
-        .filter(grant__grant_year=grant_year)
-        .order_by("grant__municipality__code")
-    )
+def year_statements(grant_year: GrantYear, user: object | None = None) -> list[Statement]:
+    """The year's statements, or those of them `user` may read (grants.permissions)."""
+    statements = statement_queryset().filter(grant__grant_year=grant_year)
+    if user is not None:
+        statements = visible_statements(user, statements)
+    return list(statements.order_by("grant__municipality__code"))
 
 
 def year_summary_header(grant_year: GrantYear) -> list[str]:
@@ -362,22 +362,34 @@ def year_summary_header(grant_year: GrantYear) -> list[str]:
     return header
 
 
-def year_summary_rows(grant_year: GrantYear, statements: list[Statement] | None = None):
+def year_summary_rows(
+    grant_year: GrantYear,
+    statements: list[Statement] | None = None,
+    *,
+    every_municipality: bool = True,
+):
     """The one row generator of a year's summary, for the workbook and the CSV alike: a header,
-    one row per municipality (all 98; figures blank where there is no grant), and the national
-    total over the statements. A column is a form row of the year, matched by its code (a row an
+    one row per municipality (all 98; figures blank where there is no grant, or where its
+    statement is not among `statements`: another municipality's draft, say), and the total over
+    the statements. A column is a form row of the year, matched by its code (a row an
     administrator adds later is blank for the statements made before it, never shifting the
-    columns). Totals come from grants.rules like everywhere else."""
-    statements = _year_statements(grant_year) if statements is None else statements
+    columns). Totals come from grants.rules like everywhere else. Without `every_municipality`
+    only the statements' municipalities have a row (open data of published statements)."""
+    statements = year_statements(grant_year) if statements is None else statements
     by_municipality = {s.grant.municipality_id: s for s in statements}
+    grants = dict(Grant.objects.filter(grant_year=grant_year).values_list("municipality", "amount"))
     columns = [(r.table, r.code) for r in grant_year.rows.all()]
     width = len(columns) + 2
     national = [0] * (width + 1)
     yield year_summary_header(grant_year)
     for municipality in Municipality.objects.order_by("code"):
         statement = by_municipality.get(municipality.pk)
+        if statement is None and not every_municipality:
+            continue
         if statement is None:
-            yield [municipality.code, municipality.name, None, "Ikke påbegyndt"] + [None] * width
+            grant = grants.get(municipality.pk)
+            status = "Ikke påbegyndt" if grant is None else "Ikke indsendt"
+            yield [municipality.code, municipality.name, grant, status] + [None] * width
             continue
         figures = statement_figures(statement)
         amounts = {(f.row.table, f.row.code): f.amount for t in figures.tables for f in t.rows}
@@ -392,16 +404,21 @@ def year_summary_rows(grant_year: GrantYear, statements: list[Statement] | None 
             figures.grant,
             statement.get_status_display(),
         ] + cells
-    yield ["", "Hele landet", national[0], f"{len(statements)} redegørelser"] + national[1:]
+    yield ["", "I alt", national[0], f"{len(statements)} redegørelser"] + national[1:]
 
 
-def year_workbook(grant_year) -> bytes:
+def year_workbook(
+    grant_year: GrantYear,
+    statements: list[Statement] | None = None,
+    *,
+    every_municipality: bool = True,
+) -> bytes:
     """Summary sheet ("Oversigt") plus one sheet per statement laid out like the form. The
     national row's totals are =SUM formulas stored with the totals `year_summary_rows` gives."""
-    statements = _year_statements(grant_year)
+    statements = year_statements(grant_year) if statements is None else statements
     book = Book()
     summary = book.sheet(SUMMARY_SHEET)
-    rows = list(year_summary_rows(grant_year, statements))
+    rows = list(year_summary_rows(grant_year, statements, every_municipality=every_municipality))
     last_data_row = len(rows) - 1  # the national row is last; data rows are 2..last_data_row
     for r, values in enumerate(rows, start=1):
         for c, value in enumerate(values, start=1):

@@ -1,8 +1,19 @@
+import datetime
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from grants.models import FormRow, GrantYear, Initiative, Municipality, Programme, Statement
+from grants.models import (
+    FormRow,
+    GrantYear,
+    Initiative,
+    Municipality,
+    Programme,
+    Statement,
+    StatementStep,
+)
 from grants.money import AmountFormField, format_kroner
 from grants.rules import (
     AccountsFigures,
@@ -107,6 +118,7 @@ class StatementForm(TextChecks, forms.Form):
                 for row in self.rows
             ],
             box2_confirmed=bool(data.get("box2_confirmed")),
+            box1=data.get("box1") or "",
         )
 
 
@@ -237,3 +249,43 @@ class AccountsForm(forms.Form):
                 for line in self.lines
             ],
         )
+
+
+class ConfirmForm(forms.Form):
+    """The review page's confirmation: the version the user reviewed (rule 4)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class StepForm(TextChecks, forms.Form):
+    """A step after submission: when it happened, and for the council's approval which body
+    and meeting; for the sending the ministry's journal number; for the publication where."""
+
+    date = forms.DateField(
+        label=gettext_lazy("Dato"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    body = forms.CharField(label=gettext_lazy("Organ"), max_length=100, required=False)
+    reference = forms.CharField(label=gettext_lazy("Henvisning"), max_length=300, required=False)
+
+    def __init__(self, kind: str, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        if kind == StatementStep.Kind.COUNCIL_APPROVAL:
+            self.fields["date"].label = _("Mødedato")
+            self.fields["body"].required = True
+            self.fields["body"].help_text = _("Fx Kommunalbestyrelsen eller Byrådet.")
+            self.fields["reference"].label = _("Møde eller dagsordenspunkt")
+        else:
+            del self.fields["body"]
+            if kind == StatementStep.Kind.SENT:
+                self.fields["date"].label = _("Sendt den")
+                self.fields["reference"].label = _("Journalnummer (hvis der er et)")
+            else:
+                self.fields["date"].label = _("Offentliggjort den")
+                self.fields["reference"].label = _("Adresse på kommunens hjemmeside")
+
+    def clean_date(self) -> datetime.date:
+        date = self.cleaned_data["date"]
+        if date > timezone.localdate():
+            raise forms.ValidationError(_("Datoen ligger i fremtiden."))
+        return date

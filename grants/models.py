@@ -1,8 +1,11 @@
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from grants.money import KronerField, format_kroner
@@ -151,6 +154,12 @@ class GrantYear(models.Model):
     box1_title = models.CharField(_("titel på boks 1"), max_length=300, blank=True)
     box2_title = models.CharField(_("titel på boks 2"), max_length=200, blank=True)
     box2_text = models.TextField(_("tekst i boks 2"), blank=True)
+    deadline = models.DateField(
+        _("frist"),
+        null=True,
+        blank=True,
+        help_text=_("Hvornår redegørelsen for året skal være indsendt."),
+    )
 
     class Meta:
         ordering = ["programme__first_year", "year"]
@@ -170,6 +179,11 @@ class GrantYear(models.Model):
     @property
     def form_verified(self) -> bool:
         return self.has_form and self.form_source_id is not None
+
+    def is_overdue(self, today: datetime.date | None = None) -> bool:
+        """Is the deadline past (so an unsubmitted statement of the year is late)?"""
+        today = today or timezone.localdate()
+        return self.deadline is not None and self.deadline < today
 
 
 class FormRow(models.Model):
@@ -581,9 +595,58 @@ class InitiativeAmount(models.Model):
         return _("%(year)s og fremover") % {"year": self.year} if self.onward else str(self.year)
 
 
+class StatementStep(models.Model):
+    """What happens to a statement after it is submitted, in order: the municipal council
+    approves it, it is sent to the ministry, it is published on the municipality's site (and
+    then in the product's public pages). Each step is recorded once by the municipality's
+    finance staff (who and when), and corrected only by reopening it with a reason
+    (grants.services)."""
+
+    class Kind(models.TextChoices):
+        COUNCIL_APPROVAL = "council_approval", _("Godkendt af kommunalbestyrelsen")
+        SENT = "sent", _("Sendt til ministeriet")
+        PUBLISHED = "published", _("Offentliggjort")
+
+    ORDER = (Kind.COUNCIL_APPROVAL, Kind.SENT, Kind.PUBLISHED)
+
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="steps")
+    kind = models.CharField(_("trin"), max_length=20, choices=Kind.choices)
+    # None only for a step loaded from a source that gives no date: shown as "ukendt".
+    date = models.DateField(_("dato"), null=True, blank=True)
+    body = models.CharField(
+        _("organ"), max_length=100, blank=True, help_text=_("Fx Kommunalbestyrelsen eller Byrådet.")
+    )
+    reference = models.CharField(
+        _("henvisning"),
+        max_length=300,
+        blank=True,
+        help_text=_("Mødet eller dagsordenspunktet; journalnummeret; adressen på kommunens side."),
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("registreret"), default=timezone.now)
+
+    class Meta:
+        ordering = ["statement", "date", "id"]
+        verbose_name = _("trin")
+        verbose_name_plural = _("trin")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["statement", "kind"],
+                name="statement_step_once",
+                violation_error_message=_("Trinnet er allerede registreret."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.statement} · {self.get_kind_display()}"
+
+
 class Membership(models.Model):
-    """What a user may do: finance staff edit their own municipality; readers read everything.
-    Superusers are administrators. See grants/permissions.py for the rules themselves."""
+    """What a user may do: finance staff edit their own municipality; committee members read,
+    and one who belongs to a municipality also reads its drafts; superusers are administrators.
+    See grants/permissions.py for the rules themselves."""
 
     class Role(models.TextChoices):
         FINANCE = "finance", _("Økonomimedarbejder")
@@ -625,6 +688,10 @@ class AuditEvent(models.Model):
         SEED = "seed", _("Indlæst fra kildedokument")
         SUBMIT = "submit", _("Indsendt")
         REOPEN = "reopen", _("Genåbnet")
+        COUNCIL_APPROVAL = "council_approval", _("Godkendt af kommunalbestyrelsen")
+        SENT = "sent", _("Sendt til ministeriet")
+        PUBLISHED = "published", _("Offentliggjort")
+        STEP_REOPEN = "step_reopen", _("Trin genåbnet")
         ACCOUNTS_UPDATE = "accounts_update", _("Regnskab gemt")
         ACCOUNTS_APPROVE = "accounts_approve", _("Regnskab godkendt")
         ACCOUNTS_REOPEN = "accounts_reopen", _("Regnskab genåbnet")
@@ -689,6 +756,10 @@ class AuditChange(models.Model):
         PROGRAMME = "programme", _("Pulje")
         BUDGET = "budget", _("Budget")
         SPENT = "spent", _("Faktisk forbrug")
+        STEP = "step", _("Trin")
+        STEP_DATE = "step_date", _("Dato")
+        STEP_BODY = "step_body", _("Organ")
+        STEP_REFERENCE = "step_reference", _("Henvisning")
         LEGACY = "legacy", _("Ældre post")
 
     event = models.ForeignKey(AuditEvent, on_delete=models.CASCADE, related_name="changes")
@@ -754,6 +825,10 @@ class AuditChange(models.Model):
             return str(Statement.Status(text).label) if text else "–"
         if field == self.Field.ACCOUNTS_STATUS:
             return str(Statement.AccountsStatus(text).label)
+        if field == self.Field.STEP and text:
+            return str(StatementStep.Kind(text).label)
+        if field == self.Field.STEP_DATE and text:
+            return date_format(datetime.date.fromisoformat(text), "DATE_FORMAT")
         if field == self.Field.FOCUS_AREA and text:
             return str(FocusArea.objects.filter(slug=text).first() or text)
         if field == self.Field.PROGRAMME and text:

@@ -1,14 +1,20 @@
 """Who may see and change what, in one module.
 
-Every logged-in user may read every statement, initiative and proposal (committee members browse
-across municipalities). Finance staff may change only their own municipality's objects; readers
-change nothing; superusers (administrators) change everything. On a write, another municipality's
-object is a 404 (its existence is not the user's business there) and a reader gets a 403.
+Reading: every logged-in user reads submitted statements, approved accounts, initiatives and
+proposals (committee members browse across municipalities). A municipality's working papers are
+its own until it submits them: a draft statement, draft accounts, their history and their
+exports are read only by that municipality's staff (finance staff, and committee members who
+belong to it) and administrators; anyone else gets a 404, exactly as for a write. Published
+statements are public (the `public` app), without a login.
+
+Writing: finance staff change only their own municipality's objects; readers change nothing;
+superusers (administrators) change everything. On a write, another municipality's object is a
+404 (its existence is not the user's business there) and a reader gets a 403.
 """
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from grants.models import AllocationLine, Membership, Municipality, Statement
@@ -42,6 +48,38 @@ def is_writer(user: AnyUser) -> bool:
         return True
     m = membership(user)
     return bool(m and m.role == Membership.Role.FINANCE)
+
+
+def own_municipality_id(user: AnyUser) -> int | None:
+    m = membership(user)
+    return m.municipality_id if m else None
+
+
+def drafts_visible(*, admin: bool, own: int | None, municipality_id: int) -> bool:
+    """The rule: a municipality's drafts are read by its own people and administrators."""
+    return admin or own == municipality_id
+
+
+def sees_drafts_of(user: AnyUser, municipality_id: int) -> bool:
+    """May this user read the municipality's drafts (statements and accounts)?"""
+    return drafts_visible(
+        admin=is_admin(user), own=own_municipality_id(user), municipality_id=municipality_id
+    )
+
+
+def visible_to(
+    queryset: QuerySet[Statement], *, admin: bool, own: int | None
+) -> QuerySet[Statement]:
+    """The statements of `queryset` a reader may read: submitted ones, and the drafts of their
+    own municipality `own` (every draft for an administrator)."""
+    if admin:
+        return queryset
+    own_drafts = Q(grant__municipality_id=own) if own else Q(pk=None)
+    return queryset.filter(Q(status=Statement.Status.SUBMITTED) | own_drafts)
+
+
+def visible_statements(user: AnyUser, queryset: QuerySet[Statement]) -> QuerySet[Statement]:
+    return visible_to(queryset, admin=is_admin(user), own=own_municipality_id(user))
 
 
 def check_write(user: AnyUser, municipality: Municipality) -> None:
@@ -91,4 +129,6 @@ def get_statement_for_user(
         raise Http404 from None
     if write:
         check_write(user, statement.grant.municipality)
+    elif not statement.is_submitted and not sees_drafts_of(user, statement.grant.municipality_id):
+        raise Http404  # another municipality's draft: as if it were not there
     return statement

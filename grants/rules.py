@@ -113,6 +113,7 @@ def compute_figures(
     grant: int,
     rows: Iterable[RowFigure],
     box2_confirmed: bool,
+    box1: str = "",
 ) -> StatementFigures:
     by_table: dict[int, list[RowFigure]] = {1: [], 2: []}
     for figure in sorted(rows, key=lambda f: (f.row.table, f.row.position)):
@@ -192,6 +193,18 @@ def compute_figures(
             )
         )
 
+    # DESIGN.md rule 2: "Boks 1 is written" before a statement can be submitted.
+    if not box1.strip():
+        errors.append(
+            Issue(
+                "box1_missing",
+                _(
+                    "Boks 1: Beskrivelsen af, hvordan udmøntningen understøtter "
+                    "værdighedspolitikken, mangler."
+                ),
+                "box1",
+            )
+        )
     if not box2_confirmed:
         errors.append(
             Issue("not_confirmed", _("Boks 2: Bekræftelsen er ikke afkrydset."), "box2_confirmed")
@@ -208,6 +221,7 @@ def statement_figures(statement) -> StatementFigures:
             RowFigure(line.row, line.amount, line.specification) for line in statement.lines.all()
         ],
         box2_confirmed=statement.box2_confirmed,
+        box1=statement.box1,
     )
 
 

@@ -26,6 +26,7 @@ from grants.models import (
     Programme,
     SourceDocument,
     Statement,
+    StatementStep,
 )
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
@@ -185,6 +186,9 @@ def load_statements() -> int:
         if submitted:  # after its lines: the database freezes a submitted statement's lines
             # The sources give no submission date: it stays unknown (never the loading time).
             Statement.objects.filter(pk=statement.pk).update(status=Statement.Status.SUBMITTED)
+        for kind in rec.get("steps", []):
+            # A step the source shows happened (the published form), its date unknown.
+            StatementStep.objects.create(statement=statement, kind=kind, date=None)
         event = AuditEvent.objects.create(
             statement=statement,
             grant=grant,

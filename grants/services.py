@@ -8,6 +8,7 @@ What a save changes is computed once (`statement_changes`, `accounts_changes`,
 the history renders the recorded ones (grants.models.AuditChange).
 """
 
+import datetime
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,7 @@ from grants.models import (
     InitiativeAmount,
     Municipality,
     Statement,
+    StatementStep,
 )
 from grants.permissions import statement_queryset
 from grants.rules import (
@@ -101,6 +103,22 @@ class AccountsRulesNotMet(StatementError):
 class ReasonRequired(StatementError):
     def __init__(self) -> None:
         super().__init__(_("Angiv en begrundelse for genåbningen."))
+
+
+class StepOutOfOrder(StatementError):
+    """A step needs the one before it (approval, then sending, then publication)."""
+
+
+class StepAlreadyRecorded(StatementError):
+    def __init__(self) -> None:
+        super().__init__(
+            _("Trinnet er allerede registreret. Det kan kun rettes ved at genåbne det.")
+        )
+
+
+class StepNotRecorded(StatementError):
+    def __init__(self) -> None:
+        super().__init__(_("Trinnet er ikke registreret."))
 
 
 class ImportMismatch(StatementError):
@@ -366,7 +384,9 @@ def _status_change(before: str, after: str, *, accounts: bool = False) -> AuditC
 
 
 def reopen_statement(*, statement: Statement, acting_user: User, reason: str) -> None:
-    """Make a submitted statement a draft again (administrators; DESIGN.md rule 3)."""
+    """Make a submitted statement a draft again (administrators; DESIGN.md rule 3). The steps
+    recorded after its submission (approval, sending, publication) no longer hold for what will
+    be changed: they are taken back too, and stay in the history."""
     reason = clean_text(reason)
     if not reason:
         raise ReasonRequired
@@ -376,10 +396,97 @@ def reopen_statement(*, statement: Statement, acting_user: User, reason: str) ->
             raise NotSubmitted
         if current.accounts_status != Statement.AccountsStatus.NONE:
             raise AccountsStarted
+        steps = list(StatementStep.objects.filter(statement=current))
+        StatementStep.objects.filter(statement=current).delete()
         _bump(current, status=Statement.Status.DRAFT, submitted_at=None, submitted_by=None)
         _record(
-            [_status_change(Statement.Status.SUBMITTED, Statement.Status.DRAFT)],
+            [_status_change(Statement.Status.SUBMITTED, Statement.Status.DRAFT)]
+            + [change for step in steps for change in _step_changes(step, before=True)],
             action=AuditEvent.Action.REOPEN,
+            acting_user=acting_user,
+            statement=current,
+            reason=reason,
+        )
+        _sync(statement, current)
+
+
+# --- After submission: the council's approval, the sending, the publication -------------------
+
+
+def _step_changes(step: StatementStep, *, before: bool = False) -> list[AuditChange]:
+    """A step's date, body and reference as audit changes (after, or before when reopened)."""
+    values = [
+        (AuditChange.Field.STEP, step.kind),
+        (AuditChange.Field.STEP_DATE, step.date.isoformat() if step.date else ""),
+        (AuditChange.Field.STEP_BODY, step.body),
+        (AuditChange.Field.STEP_REFERENCE, step.reference),
+    ]
+    side = "before_text" if before else "after_text"
+    return [AuditChange(field=f, **{side: value}) for f, value in values if value]
+
+
+def record_step(
+    *,
+    statement: Statement,
+    kind: str,
+    date: datetime.date,
+    acting_user: User,
+    body: str = "",
+    reference: str = "",
+) -> StatementStep:
+    """Record that the council approved a submitted statement, that it was sent to the ministry,
+    or that it was published, in that order, each once (DESIGN.md § A statement's life)."""
+    order = list(StatementStep.ORDER)
+    with transaction.atomic():
+        current = Statement.objects.select_for_update().select_related("grant").get(pk=statement.pk)
+        if current.status != Statement.Status.SUBMITTED:
+            raise NotSubmitted
+        recorded = set(
+            StatementStep.objects.filter(statement=current).values_list("kind", flat=True)
+        )
+        if kind in recorded:
+            raise StepAlreadyRecorded
+        missing = [k for k in order[: order.index(kind)] if k not in recorded]
+        if missing:
+            raise StepOutOfOrder(
+                _("Først skal dette registreres: %(step)s.")
+                % {"step": StatementStep.Kind(missing[0]).label}
+            )
+        step = StatementStep(
+            statement=current,
+            kind=kind,
+            date=date,
+            body=clean_text(body),
+            reference=clean_text(reference),
+            recorded_by=acting_user,
+        )
+        step.full_clean()
+        step.save()
+        _bump(current)
+        _record(_step_changes(step), action=kind, acting_user=acting_user, statement=current)
+        _sync(statement, current)
+        return step
+
+
+def reopen_step(*, statement: Statement, kind: str, acting_user: User, reason: str) -> None:
+    """Take back a recorded step, and the steps after it, so it can be recorded again
+    correctly (administrators). The reason and what was recorded stay in the history."""
+    reason = clean_text(reason)
+    if not reason:
+        raise ReasonRequired
+    order = list(StatementStep.ORDER)
+    with transaction.atomic():
+        current = Statement.objects.select_for_update().select_related("grant").get(pk=statement.pk)
+        steps = {s.kind: s for s in StatementStep.objects.filter(statement=current)}
+        if kind not in steps:
+            raise StepNotRecorded
+        undone = [steps[k] for k in order[order.index(kind) :] if k in steps]
+        changes = [change for step in undone for change in _step_changes(step, before=True)]
+        StatementStep.objects.filter(pk__in=[s.pk for s in undone]).delete()
+        _bump(current)
+        _record(
+            changes,
+            action=AuditEvent.Action.STEP_REOPEN,
             acting_user=acting_user,
             statement=current,
             reason=reason,

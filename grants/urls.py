@@ -11,6 +11,13 @@ urlpatterns = [
     path("grants/new/", views.grant_new, name="grant_new"),
     path(STATEMENT, views.statement_detail, name="statement"),
     path(STATEMENT + "edit/", views.statement_edit, name="statement_edit"),
+    path(STATEMENT + "review/", views.statement_review, name="statement_review"),
+    path(STATEMENT + "steps/<slug:kind>/", views.statement_step, name="statement_step"),
+    path(
+        STATEMENT + "steps/<slug:kind>/reopen/",
+        views.statement_step_reopen,
+        name="statement_step_reopen",
+    ),
     path(STATEMENT + "reopen/", views.statement_reopen, name="statement_reopen"),
     path(STATEMENT + "history/", views.statement_history, name="statement_history"),
     path(STATEMENT + "import/", views.statement_import, name="statement_import"),

@@ -30,10 +30,19 @@ from grants.exports import (
     csv_content,
     statement_filename,
     statement_workbook,
+    year_statements,
     year_summary_rows,
     year_workbook,
 )
-from grants.forms import AccountsForm, GrantForm, InitiativeForm, ReopenForm, StatementForm
+from grants.forms import (
+    AccountsForm,
+    ConfirmForm,
+    GrantForm,
+    InitiativeForm,
+    ReopenForm,
+    StatementForm,
+    StepForm,
+)
 from grants.imports import (
     MAX_FILE_BYTES,
     ParsedStatement,
@@ -48,6 +57,7 @@ from grants.models import (
     Initiative,
     Municipality,
     Statement,
+    StatementStep,
 )
 from grants.money import AmountError, format_kroner, parse_kroner
 from grants.permissions import (
@@ -57,6 +67,7 @@ from grants.permissions import (
     is_admin,
     is_writer,
     membership,
+    sees_drafts_of,
     statement_queryset,
 )
 from grants.rules import (
@@ -69,9 +80,7 @@ from grants.rules import (
 )
 from grants.services import (
     AccountsFrozen,
-    AccountsNotApproved,
     AccountsRulesNotMet,
-    AccountsStarted,
     GrantExists,
     InitiativeKeyTaken,
     NotSubmitted,
@@ -84,9 +93,11 @@ from grants.services import (
     check_import,
     import_statement,
     last_year_split,
+    record_step,
     register_grant,
     reopen_accounts,
     reopen_statement,
+    reopen_step,
     save_accounts,
     save_initiative,
     save_statement,
@@ -134,14 +145,18 @@ def healthz(request: HttpRequest) -> JsonResponse:
     )
 
 
-def statement_body(pk: int) -> str:
-    """The statement page's body: the form, its figures and rule checks, the accounts and their
-    charts. The same for every reader of the statement (so cacheable per version)."""
+def statement_body(pk: int, *, draft_accounts: bool = False, public: bool = False) -> str:
+    """The statement page's body: the form, its figures and rule checks, the steps after
+    submission, and the accounts with their charts. The same for every reader it is rendered for
+    (so cacheable per data version): `draft_accounts` shows accounts that are not yet approved
+    (their municipality's readers only); `public` leaves out what is the municipality's own
+    (the initiatives' reconciliation, the accounts)."""
     statement = statement_queryset().get(pk=pk)
     grant_year = statement.grant.grant_year
     accounts = accounts_figures(statement)
+    show_accounts = not public and (statement.accounts_approved or draft_accounts)
     charts = []
-    if statement.accounts_status:
+    if statement.accounts_status and show_accounts:
         for table, title in (
             (accounts.table1, grant_year.table1_title),
             (accounts.table2, grant_year.table2_title),
@@ -163,9 +178,21 @@ def statement_body(pk: int) -> str:
             "figures": figures,
             "accounts": accounts,
             "accounts_charts": charts,
-            "reconciliation": statement_reconciliation(statement, figures),
+            "reconciliation": None if public else statement_reconciliation(statement, figures),
+            "show_accounts": show_accounts,
+            "public": public,
+            "steps": steps_of(statement) if statement.is_submitted else [],
         },
     )
+
+
+def steps_of(statement: Statement) -> list[dict]:
+    """The steps after submission in their order, each recorded (the StatementStep) or not."""
+    recorded = {step.kind: step for step in statement.steps.select_related("recorded_by")}
+    return [
+        {"kind": kind, "label": StatementStep.Kind(kind).label, "step": recorded.get(kind)}
+        for kind in StatementStep.ORDER
+    ]
 
 
 def funded_initiatives(statement: Statement) -> QuerySet[Initiative]:
@@ -192,9 +219,17 @@ def statement_reconciliation(statement: Statement, figures: StatementFigures) ->
 
 def statement_detail(request: HttpRequest, code: str, programme: str, year: int) -> HttpResponse:
     statement = get_statement_for_user(request.user, code, programme, year, lines=False)
+    draft_accounts = sees_drafts_of(request.user, statement.grant.municipality_id)
     body = cache.for_statement(
-        statement, f"page-{get_language()}", lambda: statement_body(statement.pk)
+        statement,
+        f"page-{get_language()}-{draft_accounts}",
+        lambda: statement_body(statement.pk, draft_accounts=draft_accounts),
     )
+    can_edit = can_write_municipality(request.user, statement.grant.municipality)
+    recorded = []
+    if statement.is_submitted and can_edit:
+        recorded = list(statement.steps.values_list("kind", flat=True))
+    next_step = next((k for k in StatementStep.ORDER if k not in recorded), None)
     return render(
         request,
         "grants/statement_detail.html",
@@ -202,26 +237,38 @@ def statement_detail(request: HttpRequest, code: str, programme: str, year: int)
             "statement": statement,
             "grant_year": statement.grant.grant_year,
             "body": body,  # a SafeString from render_to_string (pickled as such in the cache)
-            "can_edit": can_write_municipality(request.user, statement.grant.municipality),
+            "can_edit": can_edit,
+            "next_step": next_step if statement.is_submitted and can_edit else None,
+            "next_step_label": StatementStep.Kind(next_step).label if next_step else "",
+            "recorded_steps": [(k, StatementStep.Kind(k).label) for k in recorded],
         },
     )
 
 
-def export_statement_bytes(pk: int) -> bytes:
+def export_statement_bytes(pk: int, *, draft_accounts: bool = False) -> bytes:
+    """The statement's workbook; its "Regnskab" sheet once the accounts are approved, or begun
+    for a reader who may see the municipality's drafts."""
     statement = statement_queryset().get(pk=pk)
-    return statement_workbook(statement, statement_figures(statement), accounts_figures(statement))
+    show = statement.accounts_approved or draft_accounts
+    return statement_workbook(
+        statement, statement_figures(statement), accounts_figures(statement) if show else None
+    )
 
 
 def statement_export(request: HttpRequest, code: str, programme: str, year: int) -> HttpResponse:
     statement = get_statement_for_user(request.user, code, programme, year, lines=False)
     version = cache.data_version()
+    drafts = sees_drafts_of(request.user, statement.grant.municipality_id)
     return cache.download(
         request,
-        etag=f"statement-{statement.pk}-{statement.version}-{version}",
+        etag=f"statement-{statement.pk}-{statement.version}-{version}-{drafts:d}",
         filename=statement_filename(statement),
         content_type=XLSX,
         build=lambda: cache.for_statement(
-            statement, "xlsx", lambda: export_statement_bytes(statement.pk), version=version
+            statement,
+            f"xlsx-{drafts}",
+            lambda: export_statement_bytes(statement.pk, draft_accounts=drafts),
+            version=version,
         ),
     )
 
@@ -440,24 +487,153 @@ def statement_edit(request: HttpRequest, code: str, programme: str, year: int) -
             acting_user=request.user,
             expected_version=form.cleaned_data["version"],
         )
-        if action == "submit":
-            submit_statement(
-                statement=statement, acting_user=request.user, expected_version=statement.version
-            )
-            messages.success(request, _("Redegørelsen er indsendt."))
-            return redirect(_statement_url(statement))
     except StaleVersion as error:
         return _render_conflict(request, form, error.current)
     except StatementFrozen:
         return _render_frozen(request, statement_queryset().get(pk=statement.pk), status=409)
-    except RulesNotMet as error:
+    if action == "submit":
+        # "Indsend" saves the draft and leads to the review page, where only the confirmation
+        # submits (DESIGN.md rule 2); what still stops it is named here first.
         statement = statement_queryset().get(pk=statement.pk)
-        messages.warning(request, _("Kladden er gemt, men redegørelsen kan ikke indsendes endnu."))
-        return _render_edit(
-            request, statement, StatementForm(statement), submit_errors=error.errors, status=400
-        )
+        errors = statement_figures(statement).errors
+        if errors:
+            messages.warning(
+                request, _("Kladden er gemt, men redegørelsen kan ikke indsendes endnu.")
+            )
+            return _render_edit(
+                request, statement, StatementForm(statement), submit_errors=errors, status=400
+            )
+        return redirect(_statement_url(statement, "grants:statement_review"))
     messages.success(request, _("Kladden er gemt."))
     return redirect(_statement_url(statement, "grants:statement_edit"))
+
+
+@require_http_methods(["GET", "POST"])
+def statement_review(request: HttpRequest, code: str, programme: str, year: int) -> HttpResponse:
+    """ "Tjek og indsend": both tables with their totals, Boks 1 and 2, every remaining warning
+    and what happens next; only the confirmation here submits (with the version check)."""
+    statement = get_statement_for_user(request.user, code, programme, year, write=True)
+    if statement.is_submitted:
+        return _render_frozen(request, statement, status=409 if request.method == "POST" else 200)
+    figures = statement_figures(statement)
+    status = 200
+    if request.method == "POST":
+        form = ConfirmForm(request.POST)
+        if form.is_valid():
+            try:
+                submit_statement(
+                    statement=statement,
+                    acting_user=request.user,
+                    expected_version=form.cleaned_data["version"],
+                )
+            except StaleVersion:
+                messages.error(
+                    request,
+                    _(
+                        "Redegørelsen er ændret, siden du åbnede gennemsynet. Intet er indsendt; "
+                        "se den nye version igennem."
+                    ),
+                )
+                return redirect(_statement_url(statement, "grants:statement_review"))
+            except RulesNotMet as error:
+                figures = StatementFigures(
+                    figures.grant,
+                    figures.table1,
+                    figures.table2,
+                    figures.box2_confirmed,
+                    error.errors,
+                    figures.warnings,
+                )
+                status = 400
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Redegørelsen er indsendt og kan ikke længere ændres. Næste skridt: "
+                        "kommunalbestyrelsen (byrådet) godkender den, og den sendes til "
+                        "ministeriet. Registrér hvert trin her, når det er sket."
+                    ),
+                )
+                return redirect(_statement_url(statement))
+        else:
+            status = 400
+    return render(
+        request,
+        "grants/statement_review.html",
+        {
+            "statement": statement,
+            "grant_year": statement.grant.grant_year,
+            "figures": figures,
+            "version": statement.version,
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def statement_step(
+    request: HttpRequest, code: str, programme: str, year: int, kind: str
+) -> HttpResponse:
+    """Finance staff record the council's approval, the sending to the ministry or the
+    publication of a submitted statement."""
+    if kind not in StatementStep.ORDER:
+        raise Http404
+    statement = get_statement_for_user(request.user, code, programme, year, write=True)
+    form = StepForm(kind, request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            record_step(
+                statement=statement, kind=kind, acting_user=request.user, **form.cleaned_data
+            )
+        except StatementError as error:
+            form.add_error(None, str(error))
+            status = 409
+        else:
+            messages.success(
+                request,
+                _("Registreret: %(step)s.") % {"step": StatementStep.Kind(kind).label},
+            )
+            return redirect(_statement_url(statement))
+    elif request.method == "POST":
+        status = 400
+    return render(
+        request,
+        "grants/statement_step.html",
+        {
+            "statement": statement,
+            "grant_year": statement.grant.grant_year,
+            "form": form,
+            "kind_label": StatementStep.Kind(kind).label,
+        },
+        status=status,
+    )
+
+
+@require_POST
+def statement_step_reopen(
+    request: HttpRequest, code: str, programme: str, year: int, kind: str
+) -> HttpResponse:
+    """Administrators take back a recorded step (and those after it), with a reason."""
+    statement = get_statement_for_user(request.user, code, programme, year)
+    if not is_admin(request.user):
+        raise PermissionDenied
+    form = ReopenForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Angiv en begrundelse for genåbningen."))
+        return redirect(_statement_url(statement))
+    try:
+        reopen_step(
+            statement=statement,
+            kind=kind,
+            acting_user=request.user,
+            reason=form.cleaned_data["reason"],
+        )
+    except StatementError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Trinnet er genåbnet og kan registreres igen."))
+    return redirect(_statement_url(statement))
 
 
 def _reopen(
@@ -476,7 +652,7 @@ def _reopen(
     reopen = reopen_accounts if accounts else reopen_statement
     try:
         reopen(statement=statement, acting_user=request.user, reason=form.cleaned_data["reason"])
-    except (NotSubmitted, AccountsNotApproved, AccountsStarted) as error:
+    except StatementError as error:  # not submitted, accounts begun, steps recorded …
         messages.error(request, str(error))
         return redirect(_statement_url(statement))
     if accounts:
@@ -498,6 +674,16 @@ def statement_history(request: HttpRequest, code: str, programme: str, year: int
         .select_related("actor", "source")
         .prefetch_related(Prefetch("changes", AuditChange.objects.select_related("row")))
     )
+    if not statement.accounts_approved and not sees_drafts_of(
+        request.user, statement.grant.municipality_id
+    ):
+        # Accounts not yet approved are the municipality's own, their history too.
+        accounts = (
+            AuditChange.Field.ACTUAL,
+            AuditChange.Field.ACCOUNTS_STATUS,
+            AuditChange.Field.UNSPENT,
+        )
+        events = events.exclude(changes__field__in=accounts)
     return render(
         request, "grants/statement_history.html", {"statement": statement, "events": events}
     )
@@ -736,26 +922,34 @@ def _render_conflict_import(request, statement, error):
 # --- Spreadsheets out: a whole year -------------------------------------------------------------
 
 
-def year_export_xlsx(request: HttpRequest, programme: str, year: int) -> HttpResponse:
+def _year_download(request: HttpRequest, programme: str, year: int, fmt: str) -> HttpResponse:
+    """A whole year, as much of it as the reader may see: the submitted statements, and their
+    own municipality's drafts (grants.permissions)."""
     grant_year = get_object_or_404(GrantYear, programme__slug=programme, year=year)
+    scope = cache.scope(request)
+
+    def build() -> bytes | str:
+        statements = year_statements(grant_year, request.user)
+        if fmt == "xlsx":
+            return year_workbook(grant_year, statements)
+        return csv_content(year_summary_rows(grant_year, statements))
+
     return cache.download(
         request,
-        etag=f"year-{grant_year.pk}-xlsx-{cache.data_version()}",
-        filename=f"redegoerelser-{programme}-{year}.xlsx",
-        content_type=XLSX,
-        build=lambda: year_workbook(grant_year),
+        etag=f"year-{grant_year.pk}-{fmt}-{cache.data_version()}-{scope.is_admin:d}-"
+        f"{scope.municipality_id}",
+        filename=f"redegoerelser-{programme}-{year}.{fmt}",
+        content_type=XLSX if fmt == "xlsx" else "text/csv; charset=utf-8",
+        build=build,
     )
+
+
+def year_export_xlsx(request: HttpRequest, programme: str, year: int) -> HttpResponse:
+    return _year_download(request, programme, year, "xlsx")
 
 
 def year_export_csv(request: HttpRequest, programme: str, year: int) -> HttpResponse:
-    grant_year = get_object_or_404(GrantYear, programme__slug=programme, year=year)
-    return cache.download(
-        request,
-        etag=f"year-{grant_year.pk}-csv-{cache.data_version()}",
-        filename=f"redegoerelser-{programme}-{year}.csv",
-        content_type="text/csv; charset=utf-8",
-        build=lambda: csv_content(year_summary_rows(grant_year)),
-    )
+    return _year_download(request, programme, year, "csv")
 
 
 # --- The accounts (regnskab) ---------------------------------------------------------------------

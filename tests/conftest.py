@@ -88,6 +88,12 @@ def reader(seed):
 
 
 @pytest.fixture
+def ishoj_reader(seed):
+    """A committee member of Ishøj's: reads everything submitted, and Ishøj's drafts."""
+    return make_user("udvalg-ishoj", role=Membership.Role.READER, code="183")
+
+
+@pytest.fixture
 def administrator(seed):
     return make_user("admin", superuser=True)
 

@@ -23,7 +23,7 @@ from tests.grants.test_statement_page import SEED_000_FIGURES, rows_of
 BASE = Path(settings.BASE_DIR)
 PO_PATH = BASE / "locale" / "en" / "LC_MESSAGES" / "django.po"
 TEMPLATES = BASE / "templates"
-PYTHON_SOURCES = [BASE / app for app in ("eldercare", "grants", "budgets", "committee")]
+PYTHON_SOURCES = [BASE / app for app in ("eldercare", "grants", "budgets", "committee", "public")]
 SETLANG = "/i18n/setlang/"
 LYNGBY_2018 = "/statements/173/vaerdighed/2018/"
 ISHOJ_2016 = "/statements/183/vaerdighed/2016/"
@@ -300,7 +300,7 @@ def test_the_catalogue_is_up_to_date_with_makemessages(tmp_path, monkeypatch, se
     every entry it extracts is in the committed catalogue."""
     if not shutil.which("xgettext"):
         pytest.skip("GNU gettext (xgettext) is not installed")
-    for part in ("eldercare", "grants", "budgets", "committee", "templates"):
+    for part in ("eldercare", "grants", "budgets", "committee", "public", "templates"):
         shutil.copytree(
             BASE / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__", "locale")
         )

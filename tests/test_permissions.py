@@ -43,7 +43,6 @@ def evening():
 READ_URLS = [
     "/",
     "/statements/173/vaerdighed/2018/",
-    "/statements/183/vaerdighed/2016/",
     "/statements/173/vaerdighed/2018/export.xlsx",
     "/statements/173/vaerdighed/2018/history/",
     "/initiatives/",

@@ -248,7 +248,12 @@ def test_a_statement_submitted_on_a_is_submitted_on_b(servers, cache, ishoj):
         first = lxml.html.fromstring(html).xpath(f"//input[@data-table='{table}']")[0]
         fields[first.get("name")] = "2.844.000"
     fields |= {"box1": "Fordelt og indsendt gennem server A.", "box2_confirmed": "on"}
-    submitted = post(session, edit, fields | {"action": "submit"})
+    reviewed = post(session, edit, fields | {"action": "submit"})
+    assert reviewed.status_code == 302, reviewed.text[:2000]
+    assert reviewed.headers["Location"] == "/statements/183/vaerdighed/2016/review/"
+    review = f"{a}/statements/183/vaerdighed/2016/review/"
+    confirm = dict(form_values(get(session, review), "version"))
+    submitted = post(session, review, confirm)
     assert submitted.status_code == 302, submitted.text[:2000]
     assert submitted.headers["Location"] == "/statements/183/vaerdighed/2016/"
 

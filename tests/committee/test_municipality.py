@@ -50,8 +50,14 @@ def test_lyngby_split_over_the_years_table_and_chart(client, reader):
     assert ">11.280.000 kr.</text>" in chart and ">10.000.000 kr.</text>" in chart
 
 
-def test_ishoj_draft_and_its_initiatives_of_both_programmes(client, reader):
-    html = municipality(client, reader, "183")
+def test_ishoj_draft_and_its_initiatives_of_both_programmes(client, reader, ishoj_reader):
+    national = municipality(client, reader, "183")
+    # Ishøj's draft is Ishøj's own: not submitted, with no link, for a national reader.
+    assert {r[0]: r[2] for r in table_rows(national, "grants-vaerdighed")}["2016"] == (
+        "Ikke indsendt"
+    )
+    assert 'href="/statements/183/vaerdighed/2016/"' not in national
+    html = municipality(client, ishoj_reader, "183")
     grants = {r[0]: r[1:4] for r in table_rows(html, "grants-vaerdighed")}
     assert grants["2016"][:2] == ["2.844.000Kilde: " + SEED_002, "Kladde"]
     # Its five initiatives sum to the grant (seed 002's table).

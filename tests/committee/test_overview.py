@@ -18,15 +18,21 @@ def overview(client, reader, query: str = "") -> str:
     return response.content.decode()
 
 
-def test_status_per_year_counts_all_98_municipalities(client, reader):
+def test_status_per_year_counts_all_98_municipalities(client, reader, ishoj_reader):
     rows = table_rows(overview(client, reader), "status-table")
     # Each year links to its comparison ("2016 – sammenlign kommunerne" for a screen reader).
     assert [r[0].split()[0] for r in rows] == ["2016", "2017", "2018", "2019"]
-    by_year = {r[0].split()[0]: r[2:] for r in rows}
-    assert by_year["2016"] == ["0", "1", "97", "98"]  # Ishøj's draft
-    # Lyngby-Taarbæk submitted; Ishøj's grant registered (seed 002: "i 2016 og årene fremover")
+    by_year = {r[0].split()[0]: r[2:6] for r in rows}
+    # A national reader sees no municipality's drafts: Ishøj's counts as not submitted.
+    assert by_year["2016"] == ["0", "0", "98", "98"]
+    assert by_year["2018"] == ["1", "0", "97", "98"]  # Lyngby-Taarbæk submitted
+    assert {r[0].split()[0]: r[6] for r in rows}["2018"] == "ikke fastsat"  # no deadline known
+    # Ishøj's own committee member sees its drafts (seed 002: "i 2016 og årene fremover").
+    by_year = {
+        r[0].split()[0]: r[2:6] for r in table_rows(overview(client, ishoj_reader), "status-table")
+    }
+    assert by_year["2016"] == ["0", "1", "97", "98"]
     assert by_year["2018"] == ["1", "1", "96", "98"]
-    assert by_year["2017"] == ["0", "1", "97", "98"]
     assert Municipality.objects.count() == 98
 
 
@@ -46,9 +52,14 @@ def test_status_counts_follow_the_statements(seed):
     make_statement("101", 2017, {"livskvalitet": 10})
     make_statement("147", 2017, {"livskvalitet": 10}, submitted=False)
     programme = GrantYear.objects.get(programme__slug="vaerdighed", year=2017).programme
-    counts = {s.grant_year.year: s for s in status_counts(programme)}
+    counts = {s.grant_year.year: s for s in status_counts(programme, all_drafts=True)}
     # With Ishøj's registered 2017 grant (a draft): 1 submitted, 2 drafts.
-    assert (counts[2017].submitted, counts[2017].drafts, counts[2017].not_started) == (1, 2, 95)
+    assert (counts[2017].submitted, counts[2017].drafts, counts[2017].not_submitted) == (1, 2, 95)
+    national = {s.grant_year.year: s for s in status_counts(programme)}
+    assert (national[2017].submitted, national[2017].drafts) == (1, 0)
+    frederiksberg = Municipality.objects.get(code="147").pk
+    of_147 = {s.grant_year.year: s for s in status_counts(programme, drafts_of=frederiksberg)}
+    assert of_147[2017].drafts == 1
 
 
 @pytest.mark.parametrize("table", [1, 2])
@@ -113,15 +124,19 @@ def test_a_year_without_submitted_statements_says_so(client, reader):
 
 def test_the_status_chart_names_its_series(client, reader):
     chart = svg(overview(client, reader), "chart-status")
-    for name in ("Indsendt", "Kladde", "Ikke påbegyndt"):
+    for name in ("Indsendt", "Kladde", "Ikke indsendt"):
         assert f">{name}</text>" in chart
 
 
-def test_the_statements_of_the_chosen_year_link_to_their_pages(client, reader):
-    rows = table_rows(overview(client, reader, "?year=2016"), "statements-table")
+def test_the_statements_of_the_chosen_year_link_to_their_pages(client, reader, ishoj_reader):
+    rows = table_rows(overview(client, ishoj_reader, "?year=2016"), "statements-table")
     assert [r[:4] for r in rows] == [["Ishøj", "2016", "2.844.000", "Kladde"]]
+    # Another municipality's draft is not listed for a national reader.
+    assert table_rows(overview(client, reader, "?year=2016"), "statements-table") == [
+        ["Ingen redegørelser endnu."]
+    ]
     html = overview(client, reader, "?year=2018")
-    assert [r[0] for r in table_rows(html, "statements-table")] == ["Ishøj", "Lyngby-Taarbæk"]
+    assert [r[0] for r in table_rows(html, "statements-table")] == ["Lyngby-Taarbæk"]
     assert (
         'href="/statements/173/vaerdighed/2018/"' in html and 'href="/municipalities/173/"' in html
     )

@@ -10,6 +10,7 @@ from tests.conftest import audit_size, get_statement
 from tests.grants.test_services import ISHOJ_T1, ISHOJ_T2, db_snapshot, row_ids
 
 EDIT = "/statements/183/vaerdighed/2016/edit/"
+REVIEW = "/statements/183/vaerdighed/2016/review/"
 
 
 def post_data(statement, *, t2_shortfall=0, confirm=True, action="save", fmt="{:,}") -> dict:
@@ -94,17 +95,57 @@ def test_submit_short_table_saves_draft_and_names_the_difference(client, ishoj):
 
     s = get_statement("183", 2016)
     response = client.post(EDIT, post_data(s, action="submit"))
+    # "Indsend" saves and leads to the review page; it does not submit by itself.
+    assert response.status_code == 302 and response["Location"] == REVIEW
+    assert get_statement("183", 2016).status == Statement.Status.DRAFT
+    s = get_statement("183", 2016)
+    review = client.get(REVIEW).content.decode()
+    assert "Bekræft og indsend" in review and "Hvad sker der nu?" in review
+    assert "11.280.000" not in review and "2.844.000" in review
+    response = client.post(REVIEW, {"version": s.version})
     assert (
         response.status_code == 302 and response["Location"] == "/statements/183/vaerdighed/2016/"
     )
     s = get_statement("183", 2016)
     assert s.is_submitted and s.submitted_by == ishoj
+    page = client.get(response["Location"]).content.decode()
+    assert "Næste skridt: kommunalbestyrelsen (byrådet) godkender den" in page
+
+
+def submit(client, statement) -> None:
+    """Through the entry form's "Indsend" and the review page's confirmation."""
+    assert client.post(EDIT, post_data(statement, action="submit")).status_code == 302
+    current = get_statement("183", 2016)
+    assert client.post(REVIEW, {"version": current.version}).status_code == 302
+
+
+def test_no_path_submits_without_the_review_page(client, ishoj):
+    client.force_login(ishoj)
+    s = get_statement("183", 2016)
+    # A crafted POST to the entry form with every submit-like field: saved, not submitted.
+    client.post(EDIT, {**post_data(s, action="submit"), "confirm": "on", "submit": "1"})
+    assert get_statement("183", 2016).status == Statement.Status.DRAFT
+    # The review page refuses an old version (someone saved meanwhile) and submits nothing.
+    stale = get_statement("183", 2016).version - 1
+    response = client.post(REVIEW, {"version": stale})
+    assert response.status_code == 302 and get_statement("183", 2016).status == "draft"
+
+
+def test_an_empty_boks_1_is_refused_by_name(client, ishoj):
+    client.force_login(ishoj)
+    s = get_statement("183", 2016)
+    response = client.post(EDIT, {**post_data(s, action="submit"), "box1": "  "})
+    assert response.status_code == 400
+    assert "Boks 1: Beskrivelsen af, hvordan udmøntningen understøtter" in response.content.decode()
+    review = client.get(REVIEW).content.decode()
+    assert "Redegørelsen kan ikke indsendes endnu" in review and "Bekræft og indsend" not in review
+    assert client.post(REVIEW, {"version": get_statement("183", 2016).version}).status_code == 400
+    assert get_statement("183", 2016).status == Statement.Status.DRAFT
 
 
 def test_submitted_statement_refuses_writes(client, ishoj, administrator):
     client.force_login(ishoj)
-    s = get_statement("183", 2016)
-    client.post(EDIT, post_data(s, action="submit"))
+    submit(client, get_statement("183", 2016))
     s = get_statement("183", 2016)
     before, audit = db_snapshot(s), audit_size()
     html = client.get(EDIT).content.decode()
@@ -210,16 +251,16 @@ def test_register_grant(client, lyngby):
     assert get_statement("173", 2017).grant.amount == 2_900_000
 
 
-def test_history_lists_changes(client, ishoj, reader):
+def test_history_lists_changes(client, ishoj, ishoj_reader):
     client.force_login(ishoj)
     s = get_statement("183", 2016)
     client.post(EDIT, post_data(s))
-    client.force_login(reader)
+    client.force_login(ishoj_reader)  # a draft's history is its municipality's own
     html = client.get("/statements/183/vaerdighed/2016/history/").content.decode()
     assert "Tabel 1 – Livskvalitet" in html and "1.152.000" in html and "ishoj" in html
 
 
-def test_the_history_reads_in_each_readers_language(client, ishoj, reader):
+def test_the_history_reads_in_each_readers_language(client, ishoj, ishoj_reader):
     """The trail stores codes, rows and integers; its text is rendered for whoever reads it."""
     client.force_login(ishoj)
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
@@ -233,7 +274,7 @@ def test_the_history_reads_in_each_readers_language(client, ishoj, reader):
     english = client.get("/statements/183/vaerdighed/2016/history/").content.decode()
     assert "Table 1 – Livskvalitet" in english and "Box 1" in english
     other = Client()  # a reader who kept Danish
-    other.force_login(reader)
+    other.force_login(ishoj_reader)
     danish = other.get("/statements/183/vaerdighed/2016/history/").content.decode()
     assert "Tabel 1 – Livskvalitet" in danish and "Table 1" not in danish
 

@@ -255,7 +255,7 @@ def test_submitted_export_is_cached_per_version_and_fresh_after_reopening(
     assert "Ny tekst" in [c.value for row in ws.iter_rows() for c in row]
 
 
-def test_a_control_character_in_stored_text_never_breaks_an_export(client, reader):
+def test_a_control_character_in_stored_text_never_breaks_an_export(client, administrator):
     """One \\x01 in Boks 1 answered 500 for that workbook and the whole year's; one \\x07 in an
     initiative's title broke the initiatives' download (openpyxl refuses C0 characters)."""
     from grants.models import Initiative
@@ -263,7 +263,7 @@ def test_a_control_character_in_stored_text_never_breaks_an_export(client, reade
 
     s = make_statement("187", 2017, {"livskvalitet": 100}, submitted=False, box1="før\x01efter")
     make_initiative("183", title="Klokke\x07spil")
-    client.force_login(reader)
+    client.force_login(administrator)
     for url in (
         s.url("statement_export"),
         f"/years/vaerdighed/{s.grant.grant_year.year}/export.xlsx",

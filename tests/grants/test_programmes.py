@@ -75,8 +75,8 @@ def test_the_care_home_clip_card_moves_from_its_pool_to_the_budget_and_into_a_cu
     assert by_year["2020"][3:5] == ["-2.073.000", "87BR_SSU"]
 
 
-def test_ishoj_2016_initiatives_reconcile_with_the_grant_and_tabel_1(client, reader):
-    client.force_login(reader)
+def test_ishoj_2016_initiatives_reconcile_with_the_grant_and_tabel_1(client, ishoj_reader):
+    client.force_login(ishoj_reader)
     html = client.get("/statements/183/vaerdighed/2016/").content.decode()
     rows = {r[0]: r[1:4] for r in table_rows(html, "reconciliation-table")}
     # Linked only as seed 002 says: klippekort and velfærdsteknologi to selvbestemmelse,
@@ -108,8 +108,8 @@ def test_fordel_efter_indsatser_fills_tabel_1_without_saving(client, ishoj):
     assert get_statement("183", 2016).version == version  # nothing saved
 
 
-def test_aeldremilliarden_2015_has_no_form_and_is_reconciled(client, reader, ishoj):
-    client.force_login(reader)
+def test_aeldremilliarden_2015_has_no_form_and_is_reconciled(client, ishoj_reader, ishoj):
+    client.force_login(ishoj_reader)
     html = client.get("/statements/183/aeldre/2015/").content.decode()
     assert "Redegørelsesskemaet for Ældremilliarden 2015 findes ikke i kilderne" in html
     assert '<dd id="reconciliation-total">2.814.000 kr.</dd>' in html
@@ -118,8 +118,8 @@ def test_aeldremilliarden_2015_has_no_form_and_is_reconciled(client, reader, ish
     assert client.get("/statements/183/aeldre/2015/edit/").status_code == 302
 
 
-def test_unverified_forms_and_unknown_dates_say_so(client, reader):
-    client.force_login(reader)
+def test_unverified_forms_and_unknown_dates_say_so(client, ishoj_reader):
+    client.force_login(ishoj_reader)
     html_2016 = client.get("/statements/183/vaerdighed/2016/").content.decode()
     assert "Skemaet for 2016 er ikke efterprøvet mod en kilde" in html_2016
     html_2018 = client.get("/statements/173/vaerdighed/2018/").content.decode()

@@ -37,11 +37,11 @@ def rows_2018() -> tuple[list[FormRow], list[FormRow]]:
 T1, T2 = rows_2018()
 
 
-def figures(grant, amounts1, amounts2, specs=None, box2=True):
+def figures(grant, amounts1, amounts2, specs=None, box2=True, box1="Boks 1 er skrevet."):
     specs = specs or {}
     rows = [RowFigure(r, a, specs.get((1, r.code), "")) for r, a in zip(T1, amounts1, strict=True)]
     rows += [RowFigure(r, a, specs.get((2, r.code), "")) for r, a in zip(T2, amounts2, strict=True)]
-    return compute_figures(grant=grant, rows=rows, box2_confirmed=box2)
+    return compute_figures(grant=grant, rows=rows, box2_confirmed=box2, box1=box1)
 
 
 LYNGBY_T1 = [8_879_000, 520_000, 1_607_000, 0, 64_000, 0, 210_000]
@@ -136,3 +136,9 @@ def test_balanced_tables_always_pass(a1, a2):
         return
     f = figures(grant, a1, a2 + [0], {(1, "andet"): "x", (2, "andet"): "x"})
     assert [e for e in f.errors if e.code == "unbalanced"] == []
+
+
+def test_boks_1_must_be_written():
+    f = figures(100, [100, 0, 0, 0, 0, 0, 0], [100, 0, 0, 0, 0], box1=" \n ")
+    assert [e.code for e in f.errors] == ["box1_missing"]
+    assert f.errors[0].field_id == "box1"

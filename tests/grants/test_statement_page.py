@@ -64,8 +64,8 @@ def test_lyngby_2018_page_shows_every_figure_of_seed_000(client, reader):
     assert "Kladde" not in html
 
 
-def test_ishoj_2016_draft_shows_what_is_left(client, reader):
-    client.force_login(reader)
+def test_ishoj_2016_draft_shows_what_is_left(client, ishoj_reader):
+    client.force_login(ishoj_reader)
     html = client.get("/statements/183/vaerdighed/2016/").content.decode()
     assert "Kladde" in html
     assert "Tilskud:" in html and "2.844.000" in html
@@ -92,18 +92,18 @@ def test_unknown_statement_is_404(client, reader):
         ("/statements/183/vaerdighed/2016/", 7),
     ],
 )
-def test_statement_page_runs_a_fixed_number_of_queries(client, reader, url, expected):
-    client.force_login(reader)
+def test_statement_page_runs_a_fixed_number_of_queries(client, ishoj_reader, url, expected):
+    client.force_login(ishoj_reader)
     client.get(url)
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
     assert len(queries) == expected, [q["sql"] for q in queries]
 
 
-def test_submitted_page_body_is_fresh_after_a_change(client, reader, lyngby, administrator):
+def test_submitted_page_body_is_fresh_after_a_change(client, lyngby, administrator):
     from grants.services import StatementValues, reopen_statement, save_statement
 
-    client.force_login(reader)
+    client.force_login(lyngby)  # reads Lyngby-Taarbæk's statement, draft or not
     assert (
         "Ny tekst i boks 1" not in client.get("/statements/173/vaerdighed/2018/").content.decode()
     )

@@ -2,6 +2,7 @@
 
 import csv
 import io
+from io import BytesIO
 
 import pytest
 from django.core.management import call_command
@@ -9,20 +10,20 @@ from openpyxl import load_workbook
 
 from grants.exports import year_summary_rows, year_workbook
 from grants.models import FormRow, Grant, GrantYear
-from grants.money import format_kroner
 from tests.factories import make_grant_year, make_statement
 from tests.libreoffice import convert, recalculated_rows
 from tests.readers import by_label, calamine_rows, stored_rows
 
 
-def test_year_workbook_summary_and_sheets(client, reader, tmp_path):
-    client.force_login(reader)
+def test_year_workbook_summary_and_sheets(client, ishoj_reader, tmp_path):
+    client.force_login(ishoj_reader)
     response = client.get("/years/vaerdighed/2018/export.xlsx")
     assert response.status_code == 200
     path = tmp_path / "redegoerelser-2018.xlsx"
     path.write_bytes(response.content)
     wb = load_workbook(path)
-    # A sheet per statement of the year, by municipality code (Ishøj's 2018 is a draft).
+    # A sheet per statement of the year the reader may see, by municipality code: Ishøj's
+    # own committee member sees its 2018 draft too.
     assert wb.sheetnames == ["Oversigt", "173 Lyngby-Taarbæk", "183 Ishøj"]
     summary = wb["Oversigt"]
     header = [c.value for c in summary[1]]
@@ -38,9 +39,20 @@ def test_year_workbook_summary_and_sheets(client, reader, tmp_path):
     copenhagen = [c.value for c in rows["101"]]
     assert copenhagen[3] == "Ikke påbegyndt" and copenhagen[2] is None
     national = rows[None] if None in rows else rows[""]
-    assert national[1].value == "Hele landet"
+    assert national[1].value == "I alt"
     assert str(national[2].value).startswith("=SUM(C2:C99)")
     assert wb["173 Lyngby-Taarbæk"]["B4"].value == 11_280_000
+
+
+def test_a_year_shows_another_municipalitys_draft_as_not_submitted(client, reader):
+    client.force_login(reader)
+    wb = load_workbook(BytesIO(client.get("/years/vaerdighed/2018/export.xlsx").content))
+    assert wb.sheetnames == ["Oversigt", "173 Lyngby-Taarbæk"]
+    rows = {r[0]: r for r in wb["Oversigt"].iter_rows(min_row=2, values_only=True)}
+    assert rows["183"][1:4] == ("Ishøj", 2_844_000, "Ikke indsendt")  # its grant, no figures
+    assert set(rows["183"][4:]) == {None}
+    text = client.get("/years/vaerdighed/2018/export.csv").content.decode("utf-8-sig")
+    assert "183;Ishøj;2.844.000;Ikke indsendt;;" in text
 
 
 def national_grant(year: int) -> int:
@@ -63,7 +75,7 @@ def test_the_national_row_carries_its_totals(read, seed):
     rows = read(data, "Oversigt")
     header, national = rows[0], rows[-1]
     grants = national_grant(2018)  # Lyngby-Taarbæk's, Ishøj's (an empty draft) and Hvidovre's
-    assert national[1] == "Hele landet"
+    assert national[1] == "I alt"
     assert national[header.index("Tabel 1 i alt")] == 11_281_500
     assert national[header.index("Tabel 1 – Andet")] == 500
     assert national[header.index("Tabel 2 – Andet")] == 300_000
@@ -73,9 +85,10 @@ def test_the_national_row_carries_its_totals(read, seed):
     assert [r[1] for r in sheet["Udmøntning i alt"]] == [1_500, 1_500]
 
 
-def test_export_year_command_writes_the_same_workbook(client, reader, tmp_path):
+def test_export_year_command_writes_the_same_workbook(client, administrator, tmp_path):
+    """The command is the operator's: every statement, as an administrator downloads it."""
     call_command("export_year", "2018", "-o", str(tmp_path / "cmd.xlsx"))
-    client.force_login(reader)
+    client.force_login(administrator)
     (tmp_path / "web.xlsx").write_bytes(client.get("/years/vaerdighed/2018/export.xlsx").content)
 
     def cells(p):
@@ -93,17 +106,18 @@ def test_year_csv(client, reader):
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
     lyngby = next(r for r in rows if r[0] == "173")
     assert lyngby[1:4] == ["Lyngby-Taarbæk", "11.280.000", "Indsendt"]
-    assert rows[-1][1] == "Hele landet" and rows[-1][2] == format_kroner(national_grant(2018))
+    # The total is of the statements shown: the national reader's are the submitted ones.
+    assert rows[-1][1] == "I alt" and rows[-1][2] == "11.280.000"
 
 
 @pytest.mark.libreoffice
-def test_libreoffice_recalculates_the_year_totals(client, reader, tmp_path):
-    client.force_login(reader)
+def test_libreoffice_recalculates_the_year_totals(client, ishoj_reader, tmp_path):
+    client.force_login(ishoj_reader)
     path = tmp_path / "redegoerelser-2018.xlsx"
     path.write_bytes(client.get("/years/vaerdighed/2018/export.xlsx").content)
     rows = recalculated_rows(path, tmp_path / "out")
     header = rows[0]
-    national = next(r for r in rows if len(r) > 1 and r[1] == "Hele landet")
+    national = next(r for r in rows if len(r) > 1 and r[1] == "I alt")
     assert national[2] == str(national_grant(2018))  # the registered grants, drafts too
     assert national[header.index("Tabel 1 i alt")] == "11280000"  # Ishøj's draft is empty
     assert national[header.index("Tabel 2 – Andet")] == "300000"
@@ -122,7 +136,7 @@ def test_year_csv_opens_in_libreoffice_with_the_right_numbers(client, reader, tm
     assert lyngby[2] == 11_280_000
 
 
-def test_a_row_added_to_the_form_later_shifts_no_column(client, reader):
+def test_a_row_added_to_the_form_later_shifts_no_column(client, ishoj_reader):
     """Columns are matched by row code: a row added after a statement was made is blank for it,
     and the statement's amounts stay under their own headings."""
     grant_year = make_grant_year(2030)
@@ -135,7 +149,7 @@ def test_a_row_added_to_the_form_later_shifts_no_column(client, reader):
     FormRow.objects.create(
         grant_year=grant_year, table=1, position=1, code="ny", label="Ny række", kind="normal"
     )
-    client.force_login(reader)
+    client.force_login(ishoj_reader)
     text = client.get("/years/testpulje/2030/export.csv").content.decode()
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))
     header = [h.lstrip("\ufeff") for h in rows[0]]
