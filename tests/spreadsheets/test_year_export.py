@@ -22,8 +22,17 @@ def test_year_workbook_summary_and_sheets(client, reader, tmp_path):
     path = tmp_path / "redegoerelser-2018.xlsx"
     path.write_bytes(response.content)
     wb = load_workbook(path)
-    # A sheet per statement of the year, by municipality code (Ishøj's 2018 is a draft).
-    assert wb.sheetnames == ["Oversigt", "173 Lyngby-Taarbæk", "183 Ishøj"]
+    # A sheet per statement of the year, by municipality code (Ishøj's 2018 is a draft, as are
+    # the four grants of the ministry's table).
+    assert wb.sheetnames == [
+        "Oversigt",
+        "151 Ballerup",
+        "165 Albertslund",
+        "173 Lyngby-Taarbæk",
+        "183 Ishøj",
+        "201 Allerød",
+        "420 Assens",
+    ]
     summary = wb["Oversigt"]
     header = [c.value for c in summary[1]]
     assert header[:4] == ["Kommunekode", "Kommune", "Tilskud", "Status"]
@@ -62,12 +71,13 @@ def test_the_national_row_carries_its_totals(read, seed):
     data = year_workbook(grant_year)
     rows = read(data, "Oversigt")
     header, national = rows[0], rows[-1]
-    grants = national_grant(2018)  # Lyngby-Taarbæk's, Ishøj's (an empty draft) and Hvidovre's
+    # Lyngby-Taarbæk's, Ishøj's and the ministry table's four (empty drafts) and Hvidovre's
+    grants = national_grant(2018)
     assert national[1] == "Hele landet"
     assert national[header.index("Tabel 1 i alt")] == 11_281_500
     assert national[header.index("Tabel 1 – Andet")] == 500
     assert national[header.index("Tabel 2 – Andet")] == 300_000
-    assert national[2:4] == [grants, "3 redegørelser"]
+    assert national[2:4] == [grants, "7 redegørelser"]
     assert national[4:] == list(year_summary_rows(grant_year))[-1][4:]
     sheet = by_label(read(data, "167 Hvidovre"))
     assert [r[1] for r in sheet["Udmøntning i alt"]] == [1_500, 1_500]
