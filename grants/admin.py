@@ -1,7 +1,15 @@
 from django.contrib import admin, messages
-from django.http import HttpRequest
+from django.core import signing
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
+from grants.forms import GrantTableForm
+from grants.grant_table import GrantFigure, GrantTableRefused, read_grant_table
+from grants.imports import MAX_FILE_BYTES
 from grants.models import (
     AllocationLine,
     AuditChange,
@@ -17,6 +25,15 @@ from grants.models import (
     Programme,
     SourceDocument,
     Statement,
+)
+from grants.permissions import is_admin
+from grants.services import (
+    CorrectionRequired,
+    GrantTableStale,
+    StatementError,
+    apply_grant_table,
+    check_grant_table,
+    plan_grant_table,
 )
 
 
@@ -112,12 +129,150 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+GRANT_TABLE_SALT = "grants.grant-table-preview"
+
+
+def _pack_grant_table(
+    programme: Programme, figures: list[GrantFigure], expected: list, filename: str, source: str
+) -> str:
+    """The previewed figures and what the preview showed, signed so the confirmation applies
+    exactly what was shown (or nothing, if the grants changed meanwhile)."""
+    return signing.dumps(
+        {
+            "programme": programme.pk,
+            "filename": filename,
+            "source": source,
+            "figures": [[f.municipality.pk, f.year, f.amount, f.row, f.cell] for f in figures],
+            "expected": expected,
+        },
+        salt=GRANT_TABLE_SALT,
+        compress=True,
+    )
+
+
+def _unpack_grant_table(token: str) -> tuple[dict, Programme, list[GrantFigure]]:
+    data = signing.loads(token, salt=GRANT_TABLE_SALT, max_age=3600)
+    programme = Programme.objects.get(pk=data["programme"])
+    municipalities = Municipality.objects.in_bulk({f[0] for f in data["figures"]})
+    figures = [
+        GrantFigure(municipalities[pk], year, amount, row, cell)
+        for pk, year, amount, row, cell in data["figures"]
+    ]
+    return data, programme, figures
+
+
 @admin.register(Grant)
 class GrantAdmin(ReadOnlyAdmin):
-    list_display = ("municipality", "grant_year", "amount")
-    list_filter = ("grant_year",)
+    list_display = ("municipality", "grant_year", "amount", "source")
+    list_filter = ("grant_year", "source")
     search_fields = ("municipality__name", "municipality__code")
-    list_select_related = ("municipality", "grant_year__programme")
+    list_select_related = ("municipality", "grant_year__programme", "source")
+    change_list_template = "admin/grants/grant/change_list.html"
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view(self.import_table_view)
+        return [
+            path("indlaes-tabel/", view, name="grants_grant_import_table"),
+            *super().get_urls(),
+        ]
+
+    def import_table_view(self, request: HttpRequest) -> HttpResponse:
+        """Upload the ministry's grant table, see every grant it registers, changes or leaves,
+        confirm (administrators only). Corrections of submitted statements need the checkbox."""
+        if not is_admin(request.user):
+            raise PermissionDenied
+        if request.method == "POST" and "token" in request.POST:
+            return self._confirm_table(request)
+        form = GrantTableForm(request.POST or None, request.FILES or None)
+        if request.method != "POST" or not form.is_valid():
+            return self._render_table(request, form=form, status=400 if form.errors else 200)
+        upload = form.cleaned_data["file"]
+        filename = upload.name[:200]
+        programme = form.cleaned_data["programme"]
+        if upload.size > MAX_FILE_BYTES:
+            errors = [_("Filen er for stor. En tilskudstabel må højst fylde 2 MB.")]
+            return self._render_table(request, form=form, errors=errors, filename=filename)
+        try:
+            table = read_grant_table(upload.read(), filename=filename, programme=programme)
+            plan = plan_grant_table(programme=programme, figures=table.figures)
+            check_grant_table(plan, correct=True)  # what no confirmation can make right
+        except (GrantTableRefused, StatementError) as error:
+            errors = getattr(error, "errors", [str(error)])
+            return self._render_table(request, form=form, errors=errors, filename=filename)
+        source = form.cleaned_data["source_title"] or table.source_note or filename
+        token = _pack_grant_table(programme, table.figures, plan.key, filename, source)
+        return self._render_table(
+            request,
+            plan=plan,
+            programme=programme,
+            skipped=table.skipped,
+            source=source,
+            filename=filename,
+            token=token,
+        )
+
+    def _confirm_table(self, request: HttpRequest) -> HttpResponse:
+        try:
+            data, programme, figures = _unpack_grant_table(request.POST["token"])
+        except (signing.BadSignature, KeyError, ValueError, TypeError, Programme.DoesNotExist):
+            errors = [_("Forhåndsvisningen er udløbet eller ugyldig. Indlæs tabellen igen.")]
+            return self._render_table(request, form=GrantTableForm(), errors=errors)
+        correct = request.POST.get("correct") == "on"
+        try:
+            plan = apply_grant_table(
+                programme=programme,
+                figures=figures,
+                acting_user=request.user,
+                source=data["source"],
+                correct=correct,
+                filename=data["filename"],
+                expected=data["expected"],
+            )
+        except CorrectionRequired as error:
+            plan = plan_grant_table(programme=programme, figures=figures)
+            return self._render_table(
+                request,
+                plan=plan,
+                programme=programme,
+                source=data["source"],
+                filename=data["filename"],
+                token=request.POST["token"],
+                errors=error.errors,
+            )
+        except GrantTableStale as error:
+            return self._render_table(
+                request, form=GrantTableForm(), errors=[str(error)], status=409
+            )
+        except StatementError as error:
+            errors = getattr(error, "errors", [str(error)])
+            return self._render_table(request, form=GrantTableForm(), errors=errors)
+        messages.success(
+            request,
+            _("Tilskudstabellen %(file)s er indlæst: %(summary)s")
+            % {"file": data["filename"], "summary": plan.summary},
+        )
+        return redirect(reverse("admin:grants_grant_changelist"))
+
+    def _render_table(
+        self,
+        request: HttpRequest,
+        *,
+        errors: list[str] | None = None,
+        status: int | None = None,
+        **context,
+    ) -> TemplateResponse:
+        return TemplateResponse(
+            request,
+            "admin/grants/grant/import_table.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": _("Indlæs ministeriets tilskudstabel"),
+                "errors": errors or [],
+                **context,
+            },
+            status=status or (400 if errors else 200),
+        )
 
 
 class AllocationLineInline(admin.TabularInline):

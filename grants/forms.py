@@ -6,11 +6,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from grants.models import (
+    DEFAULT_PROGRAMME,
     FormRow,
     GrantYear,
     Initiative,
     Municipality,
     Programme,
+    SourceDocument,
     Statement,
     StatementStep,
 )
@@ -23,7 +25,7 @@ from grants.rules import (
     compute_accounts,
     compute_figures,
 )
-from grants.services import StatementValues, YearAmounts
+from grants.services import StatementValues, YearAmounts, clean_text
 from grants.text import control_character_error
 
 BOX1_MAX = 32_767  # what one spreadsheet cell holds: Boks 1 must survive the round trip
@@ -154,6 +156,32 @@ class GrantForm(forms.Form):
             raise forms.ValidationError(_("Kommunen har allerede et tilskud for dette år."))
         data["municipality"] = municipality
         return data
+
+
+class GrantTableForm(forms.Form):
+    """Upload the ministry's grant table (grants.grant_table) for a programme."""
+
+    file = forms.FileField(label=gettext_lazy("Tilskudstabel (.xlsx eller .csv, højst 2 MB)"))
+    programme = forms.ModelChoiceField(
+        queryset=Programme.objects.all(),
+        label=gettext_lazy("Pulje"),
+        to_field_name="slug",
+        initial=DEFAULT_PROGRAMME,
+        empty_label=None,
+    )
+    source_title = forms.CharField(
+        label=gettext_lazy("Kildens titel"),
+        required=False,
+        max_length=SourceDocument._meta.get_field("title").max_length,
+        help_text=gettext_lazy("Tom: tabellens 'Kilde:'-note eller filens navn."),
+    )
+
+    def clean_source_title(self) -> str:
+        title = clean_text(self.cleaned_data["source_title"])
+        problem = control_character_error(title)
+        if problem:
+            raise forms.ValidationError(problem)
+        return title
 
 
 class InitiativeForm(TextChecks, forms.ModelForm):

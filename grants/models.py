@@ -695,6 +695,7 @@ class AuditEvent(models.Model):
         ACCOUNTS_UPDATE = "accounts_update", _("Regnskab gemt")
         ACCOUNTS_APPROVE = "accounts_approve", _("Regnskab godkendt")
         ACCOUNTS_REOPEN = "accounts_reopen", _("Regnskab genåbnet")
+        GRANT_CORRECTION = "grant_correction", _("Tilskud rettet efter ministeriets tabel")
 
     statement = models.ForeignKey(
         Statement, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_events"

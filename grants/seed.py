@@ -2,7 +2,10 @@
 
 Reference data (municipalities, programmes, years and their rows, sources, initiatives, proposals)
 is brought up to the files' content by natural key. A statement is created once and then left alone:
-after that it belongs to its users, and the audit trail records what they do with it.
+after that it belongs to its users, and the audit trail records what they do with it. The
+ministry's grant tables (fixtures/reference/) are applied as an administrator applies one
+(grants.grant_table, grants.services.apply_grant_table), after the seed's statements, whose grants
+they must agree with: a table never corrects a submitted statement here.
 """
 
 import csv
@@ -12,6 +15,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
+from grants.grant_table import read_grant_table
 from grants.models import (
     AllocationLine,
     AuditChange,
@@ -28,6 +32,7 @@ from grants.models import (
     Statement,
     StatementStep,
 )
+from grants.services import apply_grant_table
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 
@@ -202,6 +207,29 @@ def load_statements() -> int:
     return changed
 
 
+# The ministry's tables of grants: file in fixtures/reference/, programme, source document key.
+GRANT_TABLES = [("tilskud-vaerdighed-2016-2018.csv", "vaerdighed", "ft-978")]
+
+
+def load_grant_tables() -> int:
+    """Register the tables' grants not yet registered (each with its draft statement); a grant
+    already registered with the same amount is left as it is."""
+    changed = 0
+    for filename, slug, source_key in GRANT_TABLES:
+        programme = Programme.objects.get(slug=slug)
+        path = FIXTURES / "reference" / filename
+        table = read_grant_table(path.read_bytes(), filename=filename, programme=programme)
+        plan = apply_grant_table(
+            programme=programme,
+            figures=table.figures,
+            acting_user=None,
+            source=SourceDocument.objects.get(key=source_key),
+            filename=filename,
+        )
+        changed += len(plan.new) + len(plan.changed)
+    return changed
+
+
 @transaction.atomic
 def load_grant_data() -> dict[str, int]:
     """grants' part of the seed; `manage.py load_seed` (budgets.seed) adds the proposals."""
@@ -210,4 +238,5 @@ def load_grant_data() -> dict[str, int]:
         "programmes": load_programmes(),
         "initiatives": load_initiatives(),
         "statements": load_statements(),
+        "grants": load_grant_tables(),
     }

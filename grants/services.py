@@ -9,6 +9,7 @@ the history renders the recorded ones (grants.models.AuditChange).
 """
 
 import datetime
+import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from grants.models import (
     AllocationLine,
@@ -29,9 +31,12 @@ from grants.models import (
     Initiative,
     InitiativeAmount,
     Municipality,
+    Programme,
+    SourceDocument,
     Statement,
     StatementStep,
 )
+from grants.money import format_kroner
 from grants.permissions import statement_queryset
 from grants.rules import (
     AccountsFigures,
@@ -40,8 +45,10 @@ from grants.rules import (
     accounts_figures,
     statement_figures,
 )
+from grants.text import text_error
 
 if TYPE_CHECKING:
+    from grants.grant_table import GrantFigure
     from grants.imports import ParsedStatement
 
 User = AbstractBaseUser
@@ -495,10 +502,17 @@ def reopen_step(*, statement: Statement, kind: str, acting_user: User, reason: s
 
 
 def register_grant(
-    *, municipality: Municipality, grant_year: GrantYear, amount: int, acting_user: User
+    *,
+    municipality: Municipality,
+    grant_year: GrantYear,
+    amount: int,
+    acting_user: User | None,
+    source: SourceDocument | None = None,
+    filename: str = "",
 ) -> Statement:
-    """Register a grant and create its draft statement with one empty line per form row."""
-    grant = Grant(municipality=municipality, grant_year=grant_year, amount=amount)
+    """Register a grant and create its draft statement with one empty line per form row.
+    `source`: the document the amount comes from (None: the municipality registers it)."""
+    grant = Grant(municipality=municipality, grant_year=grant_year, amount=amount, source=source)
     try:
         with transaction.atomic():
             grant.full_clean()  # also the one-grant-per-year constraint
@@ -512,6 +526,8 @@ def register_grant(
                 action=AuditEvent.Action.CREATE,
                 acting_user=acting_user,
                 statement=statement,
+                source=source,
+                filename=filename,
             )
             return statement
     except (ValidationError, IntegrityError):
@@ -520,6 +536,335 @@ def register_grant(
         if Grant.objects.filter(municipality=municipality, grant_year=grant_year).exists():
             raise GrantExists from None
         raise
+
+
+# --- The ministry's grant table ---------------------------------------------------------------
+
+# The reason recorded when a correction reopens a submitted statement. Stored as data, in Danish,
+# like the reason an administrator types (the history shows reasons as they were given).
+GRANT_CORRECTION_REASON = "Tilskuddet rettet efter ministeriets tabel"
+
+
+class CorrectionRequired(StatementError):
+    """A submitted statement's grant would change, which happens only as a confirmed
+    correction (it reopens the statement). `errors` names each grant."""
+
+    def __init__(self, errors: list[str] | None = None) -> None:
+        self.errors = errors or [
+            _(
+                "Redegørelsen er indsendt; tilskuddet ændres kun som en bekræftet rettelse, "
+                "der genåbner redegørelsen."
+            )
+        ]
+        super().__init__(" ".join(self.errors))
+
+
+class GrantTableError(StatementError):
+    """A grant table that cannot be applied as it stands; `errors` names each row and cell."""
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = errors
+        super().__init__(" ".join(errors))
+
+
+class GrantTableStale(StatementError):
+    """The grants changed between the preview and its confirmation."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "Tilskuddene er ændret, siden forhåndsvisningen blev lavet. Intet er indlæst; "
+                "indlæs tabellen igen."
+            )
+        )
+
+
+@dataclass(frozen=True)
+class GrantTableEntry:
+    """What the table does to one municipality's grant for one year: registers it (no grant
+    before), changes it, or leaves it as it is."""
+
+    NEW = "new"
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+
+    figure: "GrantFigure"
+    grant_year: GrantYear
+    grant: Grant | None = None
+    before: int | None = None  # the grant's amount when the plan was made
+    submitted: bool = False
+    accounts_started: bool = False
+
+    @property
+    def amount(self) -> int:
+        return self.figure.amount
+
+    @property
+    def kind(self) -> str:
+        if self.grant is None:
+            return self.NEW
+        return self.UNCHANGED if self.before == self.amount else self.CHANGED
+
+    @property
+    def kind_label(self) -> str:
+        if self.is_correction:
+            return _("Rettelse af indsendt redegørelse")
+        return {self.NEW: _("Nyt"), self.CHANGED: _("Ændret"), self.UNCHANGED: _("Uændret")}[
+            self.kind
+        ]
+
+    @property
+    def is_correction(self) -> bool:
+        """A submitted statement's grant changes: only when confirmed, and it reopens it."""
+        return self.kind == self.CHANGED and self.submitted
+
+    @property
+    def label(self) -> str:
+        return f"{self.figure.municipality.name} {self.grant_year.year}"
+
+    @property
+    def key(self) -> list:
+        """What the preview showed, to compare at confirmation (JSON, for a signed token)."""
+        return [self.figure.municipality.pk, self.grant_year.year, self.before, self.amount]
+
+    @property
+    def problem(self) -> str | None:
+        """Why the entry cannot be applied even as a correction, or None."""
+        if self.is_correction and self.accounts_started:
+            return _(
+                "%(ref)s: regnskabet for %(label)s er påbegyndt, så redegørelsen kan ikke "
+                "genåbnes, og tilskuddet kan ikke rettes."
+            ) % {"ref": self.figure.ref, "label": self.label}
+        return None
+
+
+@dataclass
+class GrantTablePlan:
+    """Every grant the table names, in the table's order, and what applying it does."""
+
+    entries: list[GrantTableEntry]
+
+    def of_kind(self, kind: str) -> list[GrantTableEntry]:
+        return [e for e in self.entries if e.kind == kind]
+
+    @property
+    def new(self) -> list[GrantTableEntry]:
+        return self.of_kind(GrantTableEntry.NEW)
+
+    @property
+    def changed(self) -> list[GrantTableEntry]:
+        return self.of_kind(GrantTableEntry.CHANGED)
+
+    @property
+    def unchanged(self) -> list[GrantTableEntry]:
+        return self.of_kind(GrantTableEntry.UNCHANGED)
+
+    @property
+    def corrections(self) -> list[GrantTableEntry]:
+        return [e for e in self.entries if e.is_correction]
+
+    @property
+    def key(self) -> list[list]:
+        return [e.key for e in self.entries]
+
+    @property
+    def summary(self) -> str:
+        """ "2 nye, 1 ændret (heraf 1 rettelse af en indsendt redegørelse), 21 uændrede." """
+        new, changed, same = len(self.new), len(self.changed), len(self.unchanged)
+        corrections = len(self.corrections)
+        parts = [
+            ngettext("%(count)s nyt", "%(count)s nye", new) % {"count": new},
+            ngettext("%(count)s ændret", "%(count)s ændrede", changed) % {"count": changed},
+        ]
+        if corrections:
+            parts[-1] += " (%s)" % (
+                ngettext(
+                    "heraf %(count)s rettelse af en indsendt redegørelse",
+                    "heraf %(count)s rettelser af indsendte redegørelser",
+                    corrections,
+                )
+                % {"count": corrections}
+            )
+        parts.append(ngettext("%(count)s uændret", "%(count)s uændrede", same) % {"count": same})
+        return _("%(parts)s tilskud.") % {"parts": ", ".join(parts)}
+
+
+def plan_grant_table(*, programme: Programme, figures: list["GrantFigure"]) -> GrantTablePlan:
+    """What applying `figures` (grants.grant_table) to `programme` would do. Writes nothing."""
+    years = {gy.year: gy for gy in programme.years.all()}
+    errors = [
+        _("%(ref)s: %(programme)s har ikke året %(year)s.")
+        % {"ref": f.ref, "programme": programme.name, "year": f.year}
+        for f in figures
+        if f.year not in years
+    ]
+    seen: set[tuple[int, int]] = set()
+    for f in figures:
+        if (f.municipality.pk, f.year) in seen:
+            errors.append(
+                _("%(ref)s: %(municipality)s %(year)s står to gange i tabellen.")
+                % {"ref": f.ref, "municipality": f.municipality.name, "year": f.year}
+            )
+        seen.add((f.municipality.pk, f.year))
+    if errors:
+        raise GrantTableError(errors)
+    grants = {
+        (g.municipality_id, g.grant_year_id): g
+        for g in Grant.objects.filter(
+            grant_year__programme=programme,
+            municipality__in={f.municipality.pk for f in figures},
+        ).select_related("statement")
+    }
+    entries = []
+    for f in figures:
+        grant_year = years[f.year]
+        grant = grants.get((f.municipality.pk, grant_year.pk))
+        statement = getattr(grant, "statement", None) if grant is not None else None
+        entries.append(
+            GrantTableEntry(
+                figure=f,
+                grant_year=grant_year,
+                grant=grant,
+                before=None if grant is None else grant.amount,
+                submitted=statement is not None and statement.is_submitted,
+                accounts_started=statement is not None
+                and statement.accounts_status != Statement.AccountsStatus.NONE,
+            )
+        )
+    return GrantTablePlan(entries)
+
+
+def check_grant_table(plan: GrantTablePlan, *, correct: bool) -> None:
+    """Refuse what may not be applied: a submitted statement's grant unless `correct` confirms
+    the correction, and never one whose accounts are started. Writes nothing."""
+    problems = [e.problem for e in plan.entries if e.problem]
+    if problems:
+        raise GrantTableError(problems)
+    if plan.corrections and not correct:
+        raise CorrectionRequired(
+            [
+                _(
+                    "%(ref)s: redegørelsen for %(label)s er indsendt; tilskuddet ændres fra "
+                    "%(before)s til %(after)s kr. kun som en bekræftet rettelse, der genåbner "
+                    "redegørelsen."
+                )
+                % {
+                    "ref": e.figure.ref,
+                    "label": e.label,
+                    "before": format_kroner(e.before),
+                    "after": format_kroner(e.amount),
+                }
+                for e in plan.corrections
+            ]
+        )
+
+
+def grant_table_source(source: SourceDocument | str) -> SourceDocument:
+    """The document an imported table's grants come from: `source` itself, or the one with
+    that title, or a new one (its key derived from the title, so the same title finds it)."""
+    if isinstance(source, SourceDocument):
+        return source
+    title = clean_text(source)
+    problem = text_error(title, max_length=SourceDocument._meta.get_field("title").max_length)
+    if not title or problem:
+        raise GrantTableError([problem or _("Angiv kildens titel.")])
+    existing = SourceDocument.objects.filter(title=title).order_by("pk").first()
+    if existing is not None:
+        return existing
+    key = "tabel-" + hashlib.sha256(title.encode()).hexdigest()[:12]
+    document, _created = SourceDocument.objects.get_or_create(key=key, defaults={"title": title})
+    return document
+
+
+def correct_grant(
+    *,
+    grant: Grant,
+    amount: int,
+    acting_user: User | None,
+    source: SourceDocument | None = None,
+    filename: str = "",
+    correct: bool = False,
+) -> list[AuditChange]:
+    """Change a grant's amount (and the document it comes from), recorded with before and
+    after. A submitted statement's grant changes only with `correct`: the statement is reopened
+    first (with GRANT_CORRECTION_REASON), as the database requires (a submitted statement must
+    balance and is frozen); its tables must then be split again and submitted anew."""
+    with transaction.atomic():
+        statement = Statement.objects.select_related("grant").get(grant_id=grant.pk)
+        if statement.grant.amount == amount:
+            return []
+        if statement.is_submitted:
+            if not correct:
+                raise CorrectionRequired
+            reopen_statement(
+                statement=statement, acting_user=acting_user, reason=GRANT_CORRECTION_REASON
+            )
+        current = _lock(statement, None)
+        grant_now = current.grant
+        change = AuditChange(
+            field=AuditChange.Field.GRANT, before_amount=grant_now.amount, after_amount=amount
+        )
+        grant_now.amount = amount
+        if source is not None:
+            grant_now.source = source
+        grant_now.full_clean(validate_unique=False)
+        grant_now.save(update_fields=["amount", "source"])
+        _bump(current)
+        _record(
+            [change],
+            action=AuditEvent.Action.GRANT_CORRECTION,
+            acting_user=acting_user,
+            statement=current,
+            source=source,
+            filename=filename,
+        )
+        grant.amount, grant.source = grant_now.amount, grant_now.source
+        return [change]
+
+
+def apply_grant_table(
+    *,
+    programme: Programme,
+    figures: list["GrantFigure"],
+    acting_user: User | None,
+    source: SourceDocument | str,
+    correct: bool = False,
+    filename: str = "",
+    expected: list[list] | None = None,
+) -> GrantTablePlan:
+    """Register the table's new grants (register_grant: each with its draft statement) and
+    change those that differ (correct_grant), all or nothing. `source` is the table's document
+    or its title (grant_table_source); `expected` is the plan's key as previewed: if the grants
+    changed since, nothing is written (GrantTableStale). Returns the plan it applied; a table
+    that changes nothing writes nothing, not even its source document."""
+    with transaction.atomic():
+        plan = plan_grant_table(programme=programme, figures=figures)
+        if expected is not None and plan.key != expected:
+            raise GrantTableStale
+        check_grant_table(plan, correct=correct)
+        if not plan.new and not plan.changed:
+            return plan
+        document = grant_table_source(source)
+        for entry in plan.entries:
+            if entry.kind == GrantTableEntry.NEW:
+                register_grant(
+                    municipality=entry.figure.municipality,
+                    grant_year=entry.grant_year,
+                    amount=entry.amount,
+                    acting_user=acting_user,
+                    source=document,
+                    filename=filename,
+                )
+            elif entry.kind == GrantTableEntry.CHANGED:
+                correct_grant(
+                    grant=entry.grant,
+                    amount=entry.amount,
+                    acting_user=acting_user,
+                    source=document,
+                    filename=filename,
+                    correct=correct,
+                )
+        return plan
 
 
 def last_year_split(
