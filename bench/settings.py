@@ -1,5 +1,4 @@
-"""The benchmarks' settings (`make bench`, `make load-test`): the product's, plus the dev-only
-`bench` app (`seed_synthetic`) and its URLs (the bare baseline view). Never used in production."""
+"""The product's settings plus the dev-only `bench` app and its URLs: benchmarks only."""
 
 from eldercare.settings import *  # noqa: F403
 

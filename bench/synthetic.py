@@ -1,9 +1,6 @@
-"""A deterministic synthetic national data set for benchmarks and scale tests.
-
-Never loaded by `make run`. Everything it creates is marked: initiatives and the extra programme
-point at the source document "synthetic", statements' Boks 1 says so, keys start with "synth-".
-Scale N multiplies the grant years (4 × N) and the initiatives (15 × N per municipality).
-"""
+"""A deterministic synthetic national data set for benchmarks and scale tests (never `make run`),
+all of it marked: the source document "synthetic", Boks 1, keys "synth-…". Scale N: 4 × N grant
+years and 15 × N initiatives per municipality."""
 
 import random
 
@@ -30,10 +27,7 @@ from grants.permissions import statement_queryset
 from grants.services import last_year_split, register_grant, save_statement
 
 SEED = 20161
-SYNTHETIC_BOX1 = (
-    "Syntetisk redegørelse (testdata til ydelsesmålinger, ikke en rigtig kommunes tal)."
-)
-DRAFT_CODE, DRAFT_YEAR = "173", 2019  # the benchmarks' entry page (create_draft)
+BOX1 = "Syntetisk redegørelse (testdata til ydelsesmålinger, ikke en rigtig kommunes tal)."
 
 
 def _split(rng: random.Random, total: int, n: int) -> list[int]:
@@ -47,13 +41,9 @@ def _split(rng: random.Random, total: int, n: int) -> list[int]:
 
 
 def _years(scale: int) -> list[GrantYear]:
-    """The real years 2016-2019, plus synthetic years (2019's form) after them when scale > 1."""
-    years = list(
-        GrantYear.objects.filter(programme__slug="vaerdighed", year__range=(2016, 2019)).order_by(
-            "year"
-        )
-    )
-    wanted = 4 * scale
+    """The real years 2016-2019, then (scale > 1) synthetic years on 2019's form."""
+    real = GrantYear.objects.filter(programme__slug="vaerdighed", year__range=(2016, 2019))
+    years, wanted = list(real.order_by("year")), 4 * scale
     if wanted <= len(years):
         return years[:wanted]
     programme, _ = Programme.objects.get_or_create(
@@ -62,7 +52,7 @@ def _years(scale: int) -> list[GrantYear]:
             "name": "Syntetisk program (testdata)",
             "first_year": 2020,
             "last_year": 2015 + wanted,
-            "description": SYNTHETIC_BOX1,
+            "description": BOX1,
         },
     )
     template = years[-1]
@@ -97,13 +87,8 @@ def create_synthetic(scale: int = 1) -> dict[str, int]:
             "publisher": "Genereret af seed_synthetic",
         },
     )
-    programme = Programme.objects.get(slug="vaerdighed")
-    areas = list(FocusArea.objects.all())
-    municipalities = list(Municipality.objects.order_by("code"))
-    years = _years(scale)
-    rows_by_year = {y.pk: list(y.rows.all()) for y in years}
+    municipalities, years = list(Municipality.objects.order_by("code")), _years(scale)
     existing = set(Grant.objects.values_list("municipality_id", "grant_year_id"))
-
     grants = []
     for m in municipalities:
         base = rng.randrange(1_500_000, 60_000_000, 1_000)
@@ -111,49 +96,32 @@ def create_synthetic(scale: int = 1) -> dict[str, int]:
             if (m.pk, y.pk) not in existing:
                 amount = base + rng.randrange(-200, 200) * 1_000
                 grants.append(Grant(municipality=m, grant_year=y, amount=amount))
-    Grant.objects.bulk_create(grants, batch_size=2000)
-    statements = [
-        Statement(grant=g, box1=SYNTHETIC_BOX1, box2_confirmed=True, version=3) for g in grants
-    ]
-    Statement.objects.bulk_create(statements, batch_size=2000)
-    lines, audit = [], []
+    Grant.objects.bulk_create(grants)
+    statements = Statement.objects.bulk_create(
+        [Statement(grant=g, box1=BOX1, box2_confirmed=True, version=3) for g in grants]
+    )
+    lines, rows = [], {y.pk: list(y.rows.all()) for y in years}
     for s in statements:
-        rows = rows_by_year[s.grant.grant_year_id]
         for table in (1, 2):
-            table_rows = [r for r in rows if r.table == table]
+            table_rows = [r for r in rows[s.grant.grant_year_id] if r.table == table]
             amounts = _split(rng, s.grant.amount, len(table_rows))
-            for row, amount in zip(table_rows, amounts, strict=True):
-                spec = "Syntetisk specifikation" if row.takes_specification and amount else ""
-                lines.append(
-                    AllocationLine(statement=s, row=row, amount=amount, specification=spec)
-                )
-        audit.append(
-            (
-                AuditEvent(
-                    statement=s, grant=s.grant, action=AuditEvent.Action.SEED, source=source
-                ),
-                [
-                    AuditChange(field=AuditChange.Field.GRANT, after_amount=s.grant.amount),
-                    AuditChange(field=AuditChange.Field.BOX1, after_text=SYNTHETIC_BOX1),
-                    AuditChange(
-                        field=AuditChange.Field.STATUS, before_text="draft", after_text="submitted"
-                    ),
-                ],
-            )
-        )
-    AllocationLine.objects.bulk_create(lines, batch_size=5000)
+            for row, value in zip(table_rows, amounts, strict=True):
+                spec = "Syntetisk specifikation" if row.takes_specification and value else ""
+                lines.append(AllocationLine(statement=s, row=row, amount=value, specification=spec))
+    AllocationLine.objects.bulk_create(lines)
     # Submitted after their lines exist: the database freezes a submitted statement's lines.
     Statement.objects.filter(pk__in=[s.pk for s in statements]).update(
         status=Statement.Status.SUBMITTED, submitted_at=timezone.now()
     )
-    AuditEvent.objects.bulk_create([event for event, _changes in audit], batch_size=5000)
-    for event, changes in audit:
-        for change in changes:
-            change.event = event
-    AuditChange.objects.bulk_create(
-        [change for _event, changes in audit for change in changes], batch_size=5000
+    # Recorded as the seed records its statements: an event naming the source, the grant.
+    events = AuditEvent.objects.bulk_create(
+        [AuditEvent(statement=s, grant=s.grant, action="seed", source=source) for s in statements]
     )
-
+    grant = AuditChange.Field.GRANT
+    AuditChange.objects.bulk_create(
+        [AuditChange(event=e, field=grant, after_amount=e.grant.amount) for e in events]
+    )
+    areas, programme = list(FocusArea.objects.all()), Programme.objects.get(slug="vaerdighed")
     initiatives = [
         Initiative(
             key=f"synth-{scale}-{m.code}-{i}",
@@ -167,7 +135,7 @@ def create_synthetic(scale: int = 1) -> dict[str, int]:
         for m in municipalities
         for i in range(15 * scale)
     ]
-    Initiative.objects.bulk_create(initiatives, batch_size=5000, ignore_conflicts=True)
+    Initiative.objects.bulk_create(initiatives, ignore_conflicts=True)
     amounts = [
         InitiativeAmount(
             initiative=i,
@@ -176,7 +144,7 @@ def create_synthetic(scale: int = 1) -> dict[str, int]:
         )
         for i in Initiative.objects.filter(key__startswith=f"synth-{scale}-").only("pk")
     ]
-    InitiativeAmount.objects.bulk_create(amounts, batch_size=5000, ignore_conflicts=True)
+    InitiativeAmount.objects.bulk_create(amounts, ignore_conflicts=True)
     return {"statements": len(statements), "initiatives": len(initiatives)}
 
 
@@ -185,8 +153,8 @@ def create_draft(username: str = "lyngby") -> Statement:
     benchmarks measure and write to. Made before create_synthetic, which fills every free year."""
     user = get_user_model().objects.get(username=username)
     statement = register_grant(
-        municipality=Municipality.objects.get(code=DRAFT_CODE),
-        grant_year=GrantYear.objects.get(programme__slug="vaerdighed", year=DRAFT_YEAR),
+        municipality=Municipality.objects.get(code="173"),
+        grant_year=GrantYear.objects.get(programme__slug="vaerdighed", year=2019),
         amount=11_500_000,
         acting_user=user,
     )

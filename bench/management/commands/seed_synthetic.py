@@ -4,11 +4,7 @@ from bench.synthetic import create_synthetic
 
 
 class Command(BaseCommand):
-    help = (
-        "Create the deterministic synthetic national data set (benchmarks, scale tests): all 98 "
-        "municipalities x 4*N grant years, submitted balanced statements, 15*N initiatives each. "
-        "Marked as synthetic; never loaded by `make run`."
-    )
+    help = "Create the deterministic synthetic national data set at a scale (bench/synthetic.py)."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--scale", type=int, default=1)
