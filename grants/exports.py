@@ -227,7 +227,7 @@ def statement_filename(statement: Statement) -> str:
 ACCOUNTS_SHEET = "Regnskab"
 ACCOUNTS_HEADER = ["Post", "Budget (kr.)", "Regnskab (kr.)", "Forskel (kr.)", "Andel af regnskab"]
 LABEL_ACCOUNTS_TOTAL = "I alt"
-LABEL_UNSPENT = "Uforbrugt af tilskuddet (negativt: overforbrug)"
+LABEL_UNSPENT = "Mindreforbrug af tilskuddet (negativt: merforbrug)"
 
 
 def write_accounts_sheet(sheet: Sheet, statement: Statement, accounts: AccountsFigures) -> None:

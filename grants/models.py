@@ -356,6 +356,15 @@ class Statement(models.Model):
         blank=True,
         related_name="+",
     )
+    # Who last entered actual amounts: the accounts are approved by someone else (four eyes).
+    accounts_entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("regnskab sidst indtastet af"),
+    )
     # Bumped by every write, to the statement or its accounts; a save carries the version it
     # started from (no lost update).
     version = models.PositiveIntegerField(default=1)

@@ -93,7 +93,11 @@ def check_write(user: AnyUser, municipality: Municipality) -> None:
 def statement_queryset() -> QuerySet[Statement]:
     """Everything a statement page, workbook or figure needs, in a fixed number of queries."""
     return Statement.objects.select_related(
-        "grant__municipality", "grant__grant_year__programme", "submitted_by"
+        "grant__municipality",
+        "grant__grant_year__programme",
+        "submitted_by",
+        "accounts_entered_by",
+        "accounts_approved_by",
     ).prefetch_related(
         Prefetch(
             "lines",

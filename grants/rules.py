@@ -292,8 +292,14 @@ class AccountsFigures:
         return self.table1.actual_total
 
     @property
+    def entered(self) -> bool:
+        """Whether any actual amount is written yet (an empty form shows no balance as met)."""
+        return any(r.actual is not None for table in self.tables for r in table.rows)
+
+    @property
     def unspent(self) -> int:
-        """Positive: left unspent of the grant; negative: spent beyond it. Never hidden."""
+        """Mindreforbrug (positive: left of the grant) or merforbrug (negative: spent beyond
+        it), as municipal accounts say. Never hidden."""
         return self.grant - self.actual_total
 
     @property

@@ -89,6 +89,26 @@ class AccountsFrozen(StatementError):
         super().__init__(_("Regnskabet er godkendt og kan ikke ændres. Det skal genåbnes først."))
 
 
+class SameApprover(StatementError):
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "Du indtastede selv regnskabets tal sidst; en anden skal godkende det "
+                "(attestation og godkendelse er to personer)."
+            )
+        )
+
+
+class AccountsChangedOnApproval(StatementError):
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "Godkendelsen gælder de gemte tal, men du har ændret tal. Intet er gemt: gem "
+                "ændringerne som kladde, så godkender en kollega dem."
+            )
+        )
+
+
 class AccountsNotApproved(StatementError):
     def __init__(self) -> None:
         super().__init__(_("Regnskabet er ikke godkendt."))
@@ -267,6 +287,7 @@ def _bump(current: Statement, **fields: object) -> None:
             "accounts_status",
             "accounts_approved_at",
             "accounts_approved_by",
+            "accounts_entered_by",
         ]
     )
 
@@ -308,6 +329,7 @@ def _sync(statement: Statement, current: Statement) -> None:
         "accounts_status",
         "accounts_approved_at",
         "accounts_approved_by_id",
+        "accounts_entered_by_id",
     ):
         setattr(statement, name, getattr(current, name))
 
@@ -1084,7 +1106,7 @@ def save_accounts(
             line.actual = change.after_amount
             line.full_clean(validate_unique=False, validate_constraints=True)
         AllocationLine.objects.bulk_update([lines[c.row.pk] for c in changes], ["actual"])
-        fields = {}
+        fields = {"accounts_entered_by": acting_user}
         if current.accounts_status == Statement.AccountsStatus.NONE:
             fields["accounts_status"] = Statement.AccountsStatus.DRAFT
         _bump(current, **fields)
@@ -1096,11 +1118,23 @@ def save_accounts(
 
 
 def approve_accounts(
-    *, statement: Statement, acting_user: User, expected_version: int | None = None
+    *,
+    statement: Statement,
+    acting_user: User,
+    expected_version: int | None = None,
+    actuals: dict[int, int | None] | None = None,
 ) -> AccountsFigures:
-    """Approve (freeze) accounts whose figures in the database meet the accounts rules."""
+    """Approve (freeze) accounts whose figures in the database meet the accounts rules, by
+    someone other than the one who last entered them (attestation and approval are two people).
+    `actuals`: the figures the approver saw; refused if they differ from the saved ones."""
     with transaction.atomic():
         current = _lock(statement, expected_version, part="accounts")
+        if current.accounts_entered_by_id is not None and current.accounts_entered_by_id == (
+            acting_user.pk
+        ):
+            raise SameApprover
+        if actuals is not None and accounts_changes(current, actuals):
+            raise AccountsChangedOnApproval  # approval is of the saved figures, never new ones
         figures = accounts_figures(current)
         if figures.errors:
             raise AccountsRulesNotMet(figures.errors)

@@ -79,12 +79,14 @@ from grants.rules import (
     statement_figures,
 )
 from grants.services import (
+    AccountsChangedOnApproval,
     AccountsFrozen,
     AccountsRulesNotMet,
     GrantExists,
     InitiativeKeyTaken,
     NotSubmitted,
     RulesNotMet,
+    SameApprover,
     StaleVersion,
     StatementError,
     StatementFrozen,
@@ -955,7 +957,7 @@ def year_export_csv(request: HttpRequest, programme: str, year: int) -> HttpResp
 # --- The accounts (regnskab) ---------------------------------------------------------------------
 
 
-def _render_accounts(request, statement, form, *, errors=(), status=200):
+def _render_accounts(request, statement, form, *, errors=(), refusal="", status=200):
     if form.is_bound:
         form.is_valid()
     figures = form.figures() if form.is_bound else accounts_figures(statement)
@@ -982,6 +984,8 @@ def _render_accounts(request, statement, form, *, errors=(), status=200):
             "figures": figures,
             "tables": tables,
             "summary": summary,
+            "refusal": refusal,
+            "entered_by_me": statement.accounts_entered_by_id == request.user.pk,
             "can_reopen": is_admin(request.user),
             "reopen_form": ReopenForm(),
         },
@@ -1013,30 +1017,38 @@ def statement_accounts(request: HttpRequest, code: str, programme: str, year: in
     form = AccountsForm(statement, request.POST)
     if not form.is_valid():
         return _render_accounts(request, statement, form, status=400)
-    action = request.POST.get("action", "save")
     try:
+        if request.POST.get("action") == "approve":
+            # Approval is of the saved figures, by someone other than who last entered them.
+            approve_accounts(
+                statement=statement,
+                acting_user=request.user,
+                expected_version=form.cleaned_data["version"],
+                actuals=form.actuals(),
+            )
+            messages.success(request, _("Regnskabet er godkendt."))
+            return redirect(_statement_url(statement))
         save_accounts(
             statement=statement,
             actuals=form.actuals(),
             acting_user=request.user,
             expected_version=form.cleaned_data["version"],
         )
-        if action == "approve":
-            approve_accounts(
-                statement=statement, acting_user=request.user, expected_version=statement.version
-            )
-            messages.success(request, _("Regnskabet er godkendt."))
-            return redirect(_statement_url(statement))
     except StaleVersion as error:
         return _render_conflict(request, form, error.current, accounts=True)
     except (AccountsFrozen, NotSubmitted) as error:
         messages.error(request, str(error))
         return redirect(_statement_url(statement))
+    except (SameApprover, AccountsChangedOnApproval) as error:
+        return _render_accounts(request, statement, form, refusal=str(error), status=400)
     except AccountsRulesNotMet as error:
-        fresh = statement_queryset().get(pk=statement.pk)
-        messages.warning(request, _("Regnskabet er gemt som kladde, men kan ikke godkendes endnu."))
         return _render_accounts(
-            request, fresh, AccountsForm(fresh), errors=error.errors, status=400
+            request,
+            statement,
+            form,
+            errors=error.errors,
+            refusal=_("Regnskabet kan ikke godkendes endnu. Intet er gemt."),
+            status=400,
         )
     messages.success(request, _("Regnskabet er gemt som kladde."))
     return redirect(_statement_url(statement, "grants:statement_accounts"))

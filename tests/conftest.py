@@ -76,6 +76,12 @@ def lyngby(seed):
 
 
 @pytest.fixture
+def lyngby2(seed):
+    """A second finance officer of Lyngby-Taarbæk: approves what `lyngby` entered."""
+    return make_user("lyngby2", role=Membership.Role.FINANCE, code="173")
+
+
+@pytest.fixture
 def ishoj(seed):
     """Finance staff of Ishøj (183)."""
     return make_user("ishoj", role=Membership.Role.FINANCE, code="183")

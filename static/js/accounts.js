@@ -1,5 +1,5 @@
 // Live figures on the accounts form: per row the difference to the budget, per table the actual
-// total, whether the two tables agree, and what is left unspent of the grant. The server
+// total, whether the two tables agree, and the mindreforbrug or merforbrug against the grant. The server
 // computes the same after saving (grants/rules.py compute_accounts); this only mirrors it.
 (function () {
   "use strict";
@@ -9,11 +9,12 @@
   var grant = parseInt(d.grant, 10);
 
   function update() {
-    var totals = {}, invalid = false;
+    var totals = {}, invalid = false, entered = false;
     [1, 2].forEach(function (table) {
       var total = 0;
       form.querySelectorAll("input.actual-input[data-table='" + table + "']").forEach(function (input) {
         var amount = K.parse(input.value);
+        if (input.value.trim() !== "") entered = true;
         var diffCell = document.getElementById("diff-" + input.dataset.row);
         if (amount === null) { invalid = true; if (diffCell) diffCell.textContent = "?"; return; }
         total += amount;
@@ -29,6 +30,8 @@
     var agree = document.getElementById("tables-agree");
     var unspent = document.getElementById("unspent");
     if (invalid) { agree.textContent = d.msgInvalid; agree.dataset.state = "over"; return; }
+    unspent.hidden = !entered;
+    if (!entered) { agree.textContent = d.msgEmpty; agree.dataset.state = "none"; return; }
     if (totals[1] === totals[2]) { agree.textContent = d.msgAgree; agree.dataset.state = "ok"; }
     else {
       agree.textContent = d.msgDisagree + " " + K.format(Math.abs(totals[1] - totals[2])) + " kr.";

@@ -18,6 +18,7 @@ from grants.services import (
     AccountsRulesNotMet,
     AccountsStarted,
     NotSubmitted,
+    SameApprover,
     StaleVersion,
     approve_accounts,
     import_statement,
@@ -108,17 +109,23 @@ def test_shares_add_up_to_exactly_100(values):
 # --- services --------------------------------------------------------------------------------
 
 
-def test_save_approve_and_reopen_accounts(lyngby, administrator):
+def test_save_approve_and_reopen_accounts(lyngby, lyngby2, administrator):
     s = get_statement("173", 2018)
     entries = save_accounts(
         statement=s, actuals=actuals(s), acting_user=lyngby, expected_version=s.version
     )
     assert s.accounts_status == "draft" and len(entries) == 12
     assert entries[0].label.startswith("Regnskab, Tabel 1 – ")
-    figures = approve_accounts(statement=s, acting_user=lyngby, expected_version=s.version)
+    assert s.accounts_entered_by_id == lyngby.pk
+    # Attestation and approval are two people: the one who entered the figures may not approve.
+    before = snapshot()
+    with pytest.raises(SameApprover):
+        approve_accounts(statement=s, acting_user=lyngby, expected_version=s.version)
+    assert snapshot() == before
+    figures = approve_accounts(statement=s, acting_user=lyngby2, expected_version=s.version)
     assert figures.unspent == 45_000 and figures.actual_total == 11_235_000
     s.refresh_from_db()
-    assert s.accounts_approved and s.accounts_approved_by == lyngby
+    assert s.accounts_approved and s.accounts_approved_by == lyngby2
     approval = AuditEvent.objects.get(statement=s, action="accounts_approve")  # its own action
     assert approval.changes.get(field="unspent").after_amount == 45_000
     before = snapshot()
@@ -132,7 +139,7 @@ def test_save_approve_and_reopen_accounts(lyngby, administrator):
     assert s.accounts_status == "draft"
 
 
-def test_refusals_change_nothing(lyngby, ishoj):
+def test_refusals_change_nothing(lyngby, lyngby2, ishoj):
     s = get_statement("173", 2018)
     save_accounts(
         statement=s,
@@ -142,7 +149,7 @@ def test_refusals_change_nothing(lyngby, ishoj):
     )
     before = snapshot()
     with pytest.raises(AccountsRulesNotMet) as exc:
-        approve_accounts(statement=s, acting_user=lyngby, expected_version=s.version)
+        approve_accounts(statement=s, acting_user=lyngby2, expected_version=s.version)
     assert "forskel 7.000 kr." in exc.value.errors[0].message
     with pytest.raises(StaleVersion):
         save_accounts(statement=s, actuals=actuals(s), acting_user=lyngby, expected_version=1)
@@ -162,20 +169,50 @@ def form_data(statement, t2_delta=0, action="save"):
     return data
 
 
-def test_lyngby_enters_and_approves_through_the_page(client, lyngby):
+def test_lyngby_enters_and_lyngby2_approves_through_the_page(client, lyngby, lyngby2):
     client.force_login(lyngby)
     html = client.get(ACCOUNTS).content.decode()
     assert 'aria-label="Regnskab, Tabel 1 – Livskvalitet"' in html
+    # An empty form claims no balance: no "summerer til det samme", no mindreforbrug.
+    assert (
+        '<p class="balance" id="tables-agree" aria-live="polite" data-state="none">'
+        "Intet regnskab indtastet endnu.</p>" in html
+    )
+    assert 'data-state="ok"' not in html and "Mindreforbrug:" not in html
     s = get_statement("173", 2018)
+    response = client.post(ACCOUNTS, form_data(s, t2_delta=-5_000, action="save"))
+    assert response.status_code == 302
+    s = get_statement("173", 2018)
+    # Approval by the same user is refused (and no approve button is offered to them).
+    html = client.get(ACCOUNTS).content.decode()
+    assert 'value="approve"' not in html and "En kollega skal godkende regnskabet" in html
+    before = snapshot()
+    response = client.post(ACCOUNTS, form_data(s, t2_delta=-5_000, action="approve"))
+    assert response.status_code == 400 and "en anden skal godkende det" in response.content.decode()
+    assert snapshot() == before
+    client.force_login(lyngby2)
+    html = client.get(ACCOUNTS).content.decode()
+    assert "Tallene blev sidst indtastet af lyngby." in html
+    # The rules are checked on the saved figures: Tabel 2 is 5.000 short.
     response = client.post(ACCOUNTS, form_data(s, t2_delta=-5_000, action="approve"))
     assert response.status_code == 400
     assert "forskel 5.000 kr." in response.content.decode()
+    assert "Intet er gemt." in response.content.decode() and snapshot() == before
+    # Approving with changed figures is refused whole: approval is of the saved figures.
+    response = client.post(ACCOUNTS, form_data(s, action="approve"))
+    assert response.status_code == 400 and "du har ændret tal" in response.content.decode()
+    assert snapshot() == before
+    # lyngby2 corrects and saves; then lyngby (no longer the last to enter) approves.
+    assert client.post(ACCOUNTS, form_data(s)).status_code == 302
+    client.force_login(lyngby)
     s = get_statement("173", 2018)
-    assert s.accounts_status == "draft"
     response = client.post(ACCOUNTS, form_data(s, action="approve"))
     assert response.status_code == 302
+    s = get_statement("173", 2018)
+    assert s.accounts_approved and s.accounts_approved_by == lyngby
+    assert s.accounts_entered_by == lyngby2
     html = client.get("/statements/173/vaerdighed/2018/").content.decode()
-    assert "Uforbrugt: 45.000 kr." in html
+    assert "Mindreforbrug: 45.000 kr." in html
     assert "8.850.000" in html and "-29.000" in html  # Livskvalitet actual and difference
     # Frozen now: a post changes nothing.
     before = snapshot()
@@ -277,7 +314,7 @@ def test_regnskab_sheet_round_trip_and_libreoffice(lyngby, tmp_path):
     lines = recalculated_rows(path, tmp_path / "out", sheet=2)
     totals = [r for r in lines if r and r[0] == "I alt"]
     assert [t[2] for t in totals] == ["11235000", "11235000"]
-    unspent = next(r for r in lines if r and r[0].startswith("Uforbrugt"))
+    unspent = next(r for r in lines if r and r[0].startswith("Mindreforbrug"))
     assert unspent[2] == "45000"
 
 
@@ -363,7 +400,7 @@ def test_import_page_takes_the_regnskab_sheet_for_a_submitted_statement(client, 
 
 
 def test_overview_shows_national_budget_against_actual_over_approved_accounts(
-    client, lyngby, reader
+    client, lyngby, lyngby2, reader
 ):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -374,11 +411,11 @@ def test_overview_shows_national_budget_against_actual_over_approved_accounts(
     s = get_statement("173", 2018)
     save_accounts(statement=s, actuals=actuals(s), acting_user=lyngby, expected_version=s.version)
     assert "Ingen kommune har et godkendt regnskab" in client.get("/?year=2018").content.decode()
-    approve_accounts(statement=s, acting_user=lyngby)
+    approve_accounts(statement=s, acting_user=lyngby2)
     with CaptureQueriesContext(connection) as queries:
         html = client.get("/?year=2018").content.decode()
     assert "Summen af 1 kommunes godkendte regnskab." in html
-    assert "Uforbrugt: 45.000 kr." in html
+    assert "Mindreforbrug: 45.000 kr." in html
     assert "8.850.000" in html and "10.220.000" in html
     # The national figures are the same computation as the statement's own accounts.
     from committee.reports import national_accounts

@@ -52,8 +52,9 @@ def test_entry_form_after_failed_submit(page, live_server, ishoj):
     ],
     ids=["submitted-173-2018", "draft-183-2016"],
 )
-def test_statement_page(page, live_server, reader, code, year):
-    login(page, live_server, "udvalg", "pw-udvalg")
+def test_statement_page(page, live_server, ishoj_reader, code, year):
+    # Ishøj's committee member: reads submitted statements and Ishøj's own drafts.
+    login(page, live_server, "udvalg-ishoj", "pw-udvalg-ishoj")
     page.goto(f"{live_server.url}/statements/{code}/vaerdighed/{year}/")
     expect(page.locator("article.ministry-form")).to_be_visible()
     assert_no_serious_violations(page, "the statement page")

@@ -21,7 +21,7 @@ KVALITET = "Tabel 1 – Kvalitet, tværfaglighed og sammenhæng i plejen"
 LOENUDGIFTER = "Tabel 2 – Lønudgifter (mere personale mhp. flere varme hænder)"
 KOMPETENCE = "Tabel 2 – Kompetenceudvikling af personale"
 BOX2 = "BOKS 2. Bekræftelse redegørelse"
-BALANCED = "Fordelt: tabellen summer til tilskuddet."
+BALANCED = "Fordelt: tabellen summerer til tilskuddet."
 
 
 def amount_input(page, name: str):
@@ -82,6 +82,7 @@ def test_ishoj_balances_submits_and_exports(page, live_server, ishoj, screenshot
     summary = page.locator(".error-summary")
     expect(summary).to_be_visible()
     expect(summary).to_contain_text("Tabel 2 mangler 12.000 kr.")
+    expect(summary).to_contain_text("Boks 1: Beskrivelsen af, hvordan udmøntningen")  # required
     expect(summary).not_to_contain_text("Tabel 1")
     expect(summary).not_to_contain_text("Boks 2")
     expect(summary).to_be_focused()
@@ -101,13 +102,32 @@ def test_ishoj_balances_submits_and_exports(page, live_server, ishoj, screenshot
     expect(page.get_by_role("group", name=BOX2).get_by_role("checkbox")).to_be_checked()
     screenshot(page, "entry-form-error-summary")
 
-    # Corrected and submitted.
+    # Corrected: "Indsend" saves and leads to the review page; nothing is submitted yet.
     amount_input(page, LOENUDGIFTER).fill("1.485.000")
+    page.get_by_label(re.compile(r"^BOKS 1\. Hvorledes")).fill("Ishøjs værdighedspolitik …")
     expect(balance2).to_have_text(BALANCED)
+    review_url = f"{live_server.url}/statements/183/vaerdighed/2016/review/"
     page.get_by_role("button", name="Indsend", exact=True).click()
+    page.wait_for_url(review_url)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Tjek og indsend")
+    expect(page.get_by_role("heading", name="Hvad sker der nu?")).to_be_visible()
+    review_t1 = page.get_by_role("table", name=re.compile(r"^Tabel 1\."))
+    expect(amount_cell(review_t1, "Udmøntning i alt")).to_have_text("2.844.000")
+    assert get_statement("183", 2016).status == "draft"
+    screenshot(page, "review-ishoj-2016")
+    # Going back keeps everything.
+    page.get_by_role("link", name="Tilbage til skemaet (intet går tabt)").click()
+    expect(amount_input(page, LOENUDGIFTER)).to_have_value("1.485.000")
+    expect(page.get_by_role("group", name=BOX2).get_by_role("checkbox")).to_be_checked()
+    page.get_by_role("button", name="Indsend", exact=True).click()
+    page.wait_for_url(review_url)
+    page.get_by_role("button", name="Bekræft og indsend").click()
     page.wait_for_url(f"{live_server.url}/statements/183/vaerdighed/2016/")
     expect(page.locator(".toolbar .status")).to_have_text("Indsendt")
-    expect(page.locator("ul.messages")).to_contain_text("Redegørelsen er indsendt.")
+    # The message says what comes next: the council's approval, the sending.
+    expect(page.locator("ul.messages")).to_contain_text(
+        "Redegørelsen er indsendt og kan ikke længere ændres. Næste skridt: kommunalbestyrelsen"
+    )
     expect(page.locator(".draft-panel")).to_have_count(0)
     table1 = page.get_by_role("table", name=re.compile(r"^Tabel 1\."))
     table2 = page.get_by_role("table", name=re.compile(r"^Tabel 2\."))

@@ -59,7 +59,7 @@ def test_save_draft_accepts_every_danish_format(client, ishoj):
     assert s.status == Statement.Status.DRAFT
     html = client.get(EDIT).content.decode()
     assert "Kladden er gemt." in html
-    assert "Fordelt: tabellen summer til tilskuddet." in html
+    assert "Fordelt: tabellen summerer til tilskuddet." in html
 
 
 def test_bad_amount_names_the_field_and_changes_nothing(client, ishoj):
@@ -216,7 +216,7 @@ def test_start_from_last_year_fills_but_does_not_save(client, lyngby):
     assert response.status_code == 200
     assert "Intet er gemt endnu" in html
     balances = re.findall(r'<p class="balance"[^>]*>(.*?)</p>', html)
-    assert balances == ["Fordelt: tabellen summer til tilskuddet."] * 2
+    assert balances == ["Fordelt: tabellen summerer til tilskuddet."] * 2
     # Each row scaled by 11.500.000 / 11.280.000 rounded down, the remainder on the largest row.
     pk = row_ids(s)[(1, "selvbestemmelse")]
     assert f'value="{520_000 * 11_500_000 // 11_280_000:,}"'.replace(",", ".") in html

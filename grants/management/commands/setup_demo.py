@@ -9,13 +9,18 @@ DEMO_ACCOUNTS = [
     ("admin", None, None, "administrator"),
     ("lyngby", Membership.Role.FINANCE, "173", "økonomimedarbejder, Lyngby-Taarbæk"),
     ("ishoj", Membership.Role.FINANCE, "183", "økonomimedarbejder, Ishøj"),
-    ("udvalg", Membership.Role.READER, None, "udvalgsmedlem, kun læseadgang"),
+    # A second finance user each: accounts are approved by another than the one who entered them.
+    ("lyngby2", Membership.Role.FINANCE, "173", "økonomimedarbejder, Lyngby-Taarbæk (nr. 2)"),
+    ("ishoj2", Membership.Role.FINANCE, "183", "økonomimedarbejder, Ishøj (nr. 2)"),
+    ("udvalg", Membership.Role.READER, None, "udvalgsmedlem uden kommune: kun indsendte"),
+    ("udvalg-ishoj", Membership.Role.READER, "183", "udvalgsmedlem i Ishøj: også kladderne"),
 ]
 
 
 class Command(BaseCommand):
     help = (
-        "Create the demo accounts (admin, lyngby, ishoj, udvalg; password 'demo'). Local demo only."
+        "Create the demo accounts (admin, lyngby, lyngby2, ishoj, ishoj2, udvalg, udvalg-ishoj; "
+        "password 'demo'). Local demo only."
     )
 
     @transaction.atomic
@@ -32,4 +37,4 @@ class Command(BaseCommand):
                 Membership.objects.update_or_create(
                     user=user, defaults={"role": role, "municipality": municipality}
                 )
-            self.stdout.write(f"  {username:8} / demo   {description}")
+            self.stdout.write(f"  {username:12} / demo   {description}")
