@@ -5,7 +5,8 @@ from committee import views
 app_name = "committee"
 
 urlpatterns = [
-    path("", views.overview, name="overview"),
+    path("", views.home, name="home"),
+    path("overview/", views.overview, name="overview"),
     path("initiatives/", views.initiative_list, name="initiatives"),
     path(
         "initiatives/export.xlsx",

@@ -27,6 +27,7 @@ from committee.tables import (
     rows_workbook,
 )
 from grants import cache as page_cache
+from grants import views as grant_views
 from grants.exports import csv_content
 from grants.models import (
     DEFAULT_PROGRAMME,
@@ -37,6 +38,7 @@ from grants.models import (
     Programme,
     Statement,
 )
+from grants.permissions import is_writer
 from grants.rules import reconcile
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -79,6 +81,14 @@ def _chosen_year(request: HttpRequest, statuses: list[reports.YearStatus]) -> Gr
     with_submitted = [s for s in statuses if s.submitted]
     chosen = (with_submitted or statuses or [None])[-1]
     return chosen.grant_year if chosen else None
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The front page: finance staff and administrators land on "Dine opgaver" (grants.views.tasks),
+    committee members on the overview (at /overview/ for everyone)."""
+    if is_writer(request.user):
+        return grant_views.tasks(request)
+    return overview(request)
 
 
 def overview(request: HttpRequest) -> HttpResponse:

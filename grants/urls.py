@@ -8,6 +8,7 @@ app_name = "grants"
 STATEMENT = "statements/<str:code>/<slug:programme>/<int:year>/"
 
 urlpatterns = [
+    path("tasks/", views.tasks, name="tasks"),
     path("grants/new/", views.grant_new, name="grant_new"),
     path(STATEMENT, views.statement_detail, name="statement"),
     path(STATEMENT + "edit/", views.statement_edit, name="statement_edit"),

@@ -105,6 +105,7 @@ from grants.services import (
     save_statement,
     submit_statement,
 )
+from grants.tasks import admin_tasks, by_programme, municipality_tasks, next_move
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -231,7 +232,10 @@ def statement_detail(request: HttpRequest, code: str, programme: str, year: int)
     recorded = []
     if statement.is_submitted and can_edit:
         recorded = list(statement.steps.values_list("kind", flat=True))
-    next_step = next((k for k in StatementStep.ORDER if k not in recorded), None)
+    # The one primary action for the state the statement is in (the landing's, too).
+    move = (
+        next_move(statement, recorded=set(recorded), user_id=request.user.pk) if can_edit else None
+    )
     return render(
         request,
         "grants/statement_detail.html",
@@ -240,8 +244,7 @@ def statement_detail(request: HttpRequest, code: str, programme: str, year: int)
             "grant_year": statement.grant.grant_year,
             "body": body,  # a SafeString from render_to_string (pickled as such in the cache)
             "can_edit": can_edit,
-            "next_step": next_step if statement.is_submitted and can_edit else None,
-            "next_step_label": StatementStep.Kind(next_step).label if next_step else "",
+            "move": move,
             "recorded_steps": [(k, StatementStep.Kind(k).label) for k in recorded],
         },
     )
@@ -692,11 +695,34 @@ def statement_history(request: HttpRequest, code: str, programme: str, year: int
 
 
 @require_http_methods(["GET", "POST"])
+def tasks(request: HttpRequest) -> HttpResponse:
+    """The landing of finance staff ("Dine opgaver"): each programme-year of their municipality
+    with its status, deadline and the one next action; administrators see what they keep."""
+    if not is_writer(request.user):
+        raise PermissionDenied
+    own = membership(request.user)
+    municipality = own.municipality if own is not None else None
+    groups = []
+    if municipality is not None:
+        groups = by_programme(municipality_tasks(municipality, user_id=request.user.pk))
+    return render(
+        request,
+        "grants/tasks.html",
+        {
+            "municipality": municipality,
+            "groups": groups,
+            "admin": admin_tasks() if is_admin(request.user) else None,
+        },
+    )
+
+
 def grant_new(request: HttpRequest) -> HttpResponse:
     if not is_writer(request.user):
         raise PermissionDenied
     own = None if is_admin(request.user) else membership(request.user).municipality
-    form = GrantForm(request.POST or None, municipality=own)
+    # "Registrér tilskud" on the landing preselects its programme-year.
+    initial = {"grant_year": request.GET.get("grant_year")}
+    form = GrantForm(request.POST or None, municipality=own, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             statement = register_grant(

@@ -9,8 +9,11 @@ from grants.models import GrantYear, Municipality
 from grants.services import register_grant
 
 PAGES = [
-    "/",
-    "/?year=2018",
+    "/",  # lyngby's landing, "Dine opgaver"
+    "/tasks/",
+    "/overview/",
+    "/overview/?year=2018",
+    "/overview/?programme=aeldre",
     "/statements/173/vaerdighed/2018/",
     "/statements/173/vaerdighed/2018/history/",
     "/statements/173/vaerdighed/2018/accounts/",
@@ -23,6 +26,10 @@ PAGES = [
     "/initiatives/?q=indsats",
     "/initiatives/export.csv?municipality=173",
     "/municipalities/173/",
+    "/municipalities/183/",
+    "/statements/173/vaerdighed/2019/review/",
+    "/public/",
+    "/public/statements/173/vaerdighed/2018/",
     "/years/vaerdighed/2018/compare/",
     "/proposals/",
 ]

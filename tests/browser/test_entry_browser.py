@@ -138,7 +138,7 @@ def test_ishoj_balances_submits_and_exports(page, live_server, ishoj, screenshot
         amount_cell(table2, "Lønudgifter (mere personale mhp. flere varme hænder)")
     ).to_have_text("1.485.000")
     expect(amount_cell(table2, "Udmøntning i alt")).to_have_text("2.844.000")
-    expect(page.get_by_role("link", name="Udfyld / ret")).to_have_count(0)
+    expect(page.get_by_role("link", name="Fortsæt kladden")).to_have_count(0)
     screenshot(page, "statement-183-2016-submitted")
 
     # Frozen: the edit page offers nothing to change.

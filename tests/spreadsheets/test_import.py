@@ -405,16 +405,15 @@ def test_sheets_beyond_the_form_are_never_read(ishoj, monkeypatch):
     the form's sheet only, and of it only the rows and columns a form has. (It still scans each
     sheet once for its size, ~0.3 s here; the old full load took 3 s and 580 MB.)"""
     data = with_extra_sheets([sheet_xml(1_200)] * 2)
-    started = time.perf_counter()
-    parsed = parse_statement_workbook(data)
-    elapsed = time.perf_counter() - started
-    assert parsed.errors == [] and parsed.municipality.code == "183"
-    monkeypatch.setattr("grants.imports.MAX_SECONDS", 60)  # tracemalloc slows Python down ~3x
+    # Not a timing test (a busy machine would fail it; bench/ measures speed): the memory peak
+    # shows the extra sheets were never loaded. tracemalloc slows Python down ~3x.
+    monkeypatch.setattr("grants.imports.MAX_SECONDS", 60)
     tracemalloc.start()
-    parse_statement_workbook(data)
+    parsed = parse_statement_workbook(data)
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    assert elapsed < 2 and peak < 10 * 1024 * 1024, (elapsed, peak)
+    assert parsed.errors == [] and parsed.municipality.code == "183"
+    assert peak < 10 * 1024 * 1024, peak
 
 
 @pytest.mark.parametrize("limit", ["MAX_CELLS", "MAX_SECONDS"])
