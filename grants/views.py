@@ -325,7 +325,7 @@ def _error_summary(form, issues: list[Issue]) -> list[dict]:
     return out
 
 
-def _render_edit(request, statement, form, *, submit_errors=(), status=200):
+def _render_edit(request, statement, form, *, submit_errors=(), nothing_saved=False, status=200):
     if form.is_bound:
         form.is_valid()  # figures of what was typed need the cleaned values
     figures = form.figures() if form.is_bound else statement_figures(statement)
@@ -362,6 +362,8 @@ def _render_edit(request, statement, form, *, submit_errors=(), status=200):
             "figures": figures,
             "tables": tables,
             "summary": _error_summary(form, list(submit_errors)),
+            "nothing_saved": nothing_saved,
+            "tables_empty": not (figures.table1.total or figures.table2.total),
             "has_previous": Statement.objects.filter(
                 grant__municipality=statement.grant.municipality,
                 grant__grant_year__programme_id=statement.grant.grant_year.programme_id,
@@ -484,7 +486,7 @@ def statement_edit(request: HttpRequest, code: str, programme: str, year: int) -
         )
         return _render_edit(request, statement, StatementForm(statement, data))
     if not form.is_valid():
-        return _render_edit(request, statement, form, status=400)
+        return _render_edit(request, statement, form, nothing_saved=True, status=400)
     try:
         save_statement(
             statement=statement,
@@ -1042,7 +1044,8 @@ def statement_accounts(request: HttpRequest, code: str, programme: str, year: in
         return _render_accounts(request, statement, AccountsForm(statement))
     form = AccountsForm(statement, request.POST)
     if not form.is_valid():
-        return _render_accounts(request, statement, form, status=400)
+        refusal = _("Intet er gemt. Ret fejlene nedenfor, og gem igen.")
+        return _render_accounts(request, statement, form, refusal=refusal, status=400)
     try:
         if request.POST.get("action") == "approve":
             # Approval is of the saved figures, by someone other than who last entered them.

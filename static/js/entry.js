@@ -7,7 +7,8 @@
   if (!form) return;
   var grantInput = form.querySelector("[name=grant]");
   var msg = form.dataset;
-  msg = { short: msg.msgShort, over: msg.msgOver, ok: msg.msgOk, invalid: msg.msgInvalid };
+  msg = { short: msg.msgShort, over: msg.msgOver, ok: msg.msgOk, okShort: msg.msgOkShort,
+          invalid: msg.msgInvalid };
 
   var parseKroner = window.Kroner.parse, formatKroner = window.Kroner.format;
 
@@ -33,10 +34,26 @@
       else { text = msg.ok; state = "ok"; }
       balance.textContent = text;
       balance.setAttribute("data-state", state);
+      // The summary beside the buttons says the same in short.
+      var mini = document.getElementById("balance-mini-" + table);
+      if (mini) {
+        mini.querySelector(".balance-text").textContent = state === "ok" ? msg.okShort : text;
+        mini.setAttribute("data-state", state);
+      }
     });
   }
 
+  // The remarks were computed by the server for the figures shown; once the user changes
+  // anything they may no longer hold, so they say so until the next save.
+  var warnings = document.getElementById("warnings");
+  function markStale() {
+    if (!warnings) return;
+    warnings.classList.add("stale");
+    warnings.querySelector(".stale-note").hidden = false;
+  }
+
   form.addEventListener("input", update);
+  form.addEventListener("input", markStale, { once: true });
   update();
   var summary = document.getElementById("error-summary");
   if (summary) summary.focus();

@@ -240,3 +240,40 @@ def test_two_editors_conflict(new_context, live_server, ishoj, administrator, sc
     first.reload()
     expect(amount_input(first, LIVSKVALITET)).to_have_value("1.152.000")
     expect(amount_input(first, SELVBESTEMMELSE)).to_have_value("")
+
+
+ANSKAFFELSER = "Tabel 2 – Anskaffelser"
+ADMINISTRATION_T2 = "Tabel 2 – Udarbejdelse af værdighedspolitik, dialog og administration mv."
+
+
+def test_on_a_phone_the_balances_stay_beside_the_buttons(browser, live_server, ishoj, screenshot):
+    """At 390 × 844, typing in the last row of Tabel 2 keeps both tables' balances and the
+    buttons in view; Enter in a field saves the draft (never "Start fra sidste år"); remarks
+    computed for the shown figures say they may be stale once anything is typed."""
+    context = browser.new_context(locale="da-DK", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    login(page, live_server, *ISHOJ)
+    page.goto(edit_url(live_server))
+    last = amount_input(page, ADMINISTRATION_T2)
+    last.scroll_into_view_if_needed()
+    last.fill("10.000")
+    mini = page.locator("#balance-mini-2")
+    expect(mini).to_have_text("Tabel 2: Mangler at fordele: 2.834.000 kr.")
+    box, viewport = mini.bounding_box(), page.viewport_size
+    assert 0 <= box["y"] and box["y"] + box["height"] <= viewport["height"], box
+    indsend = page.get_by_role("button", name="Indsend", exact=True)
+    button = indsend.bounding_box()
+    assert button["y"] + button["height"] <= viewport["height"], button
+    screenshot(page, "entry-form-390-typing")
+    # Enter saves the draft.
+    last.press("Enter")
+    expect(page.locator("ul.messages")).to_contain_text("Kladden er gemt.")
+    expect(amount_input(page, ADMINISTRATION_T2)).to_have_value("10.000")
+    # A saved purchase without specification gives a remark; typing marks it as possibly stale.
+    amount_input(page, ANSKAFFELSER).fill("5.000")
+    page.get_by_role("button", name="Gem kladde", exact=True).last.click()
+    expect(page.locator("#warnings")).to_contain_text("uden specifikation")
+    expect(page.locator("#warnings .stale-note")).to_be_hidden()
+    amount_input(page, ANSKAFFELSER).fill("6.000")
+    expect(page.locator("#warnings .stale-note")).to_be_visible()
+    context.close()

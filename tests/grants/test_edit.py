@@ -79,6 +79,7 @@ def test_bad_amount_names_the_field_and_changes_nothing(client, ishoj):
         "ikke et beløb"
     ) in html
     assert f'href="#id_amount-{pk}"' in html
+    assert "Intet er gemt. Ret fejlene nedenfor, og gem igen." in html  # said at the top
     assert db_snapshot(s) == before
 
 
@@ -91,6 +92,7 @@ def test_submit_short_table_saves_draft_and_names_the_difference(client, ishoj):
     first_t2 = row_ids(s)[(2, "loen")]
     assert re.search(rf'<a href="#id_amount-{first_t2}">Tabel 2 mangler 12.000 kr.</a>', html)
     assert "Kladden er gemt, men redegørelsen kan ikke indsendes endnu." in html
+    assert "Intet er gemt" not in html  # it was saved
     assert get_statement("183", 2016).status == Statement.Status.DRAFT
 
     s = get_statement("183", 2016)
