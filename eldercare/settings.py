@@ -166,6 +166,10 @@ LANGUAGE_CODE = "da"
 LANGUAGES = [("da", "Dansk"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Copenhagen"
+FORMAT_MODULE_PATH = ["eldercare.formats"]  # dates per language, as issue 12 writes them
+# Outside a request (commands, seeds) numbers are written the Danish way too.
+DECIMAL_SEPARATOR = ","
+THOUSAND_SEPARATOR = "."
 USE_I18N = True
 USE_TZ = True
 

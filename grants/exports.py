@@ -327,7 +327,7 @@ def csv_cell(value) -> str:
     if isinstance(value, bool):
         return "Ja" if value else "Nej"
     if isinstance(value, int):
-        return format_kroner(value)
+        return format_kroner(value, danish=True)
     return csv_text(str(value))
 
 

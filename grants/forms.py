@@ -65,10 +65,13 @@ class StatementForm(TextChecks, forms.Form):
             "initial",
             {
                 "version": statement.version,
-                "grant": format_kroner(statement.grant.amount),
+                "grant": format_kroner(statement.grant.amount, danish=True),
                 "box1": statement.box1,
                 "box2_confirmed": statement.box2_confirmed,
-                **{f"amount-{pk}": format_kroner(line.amount) for pk, line in lines.items()},
+                **{
+                    f"amount-{pk}": format_kroner(line.amount, danish=True)
+                    for pk, line in lines.items()
+                },
                 **{f"spec-{pk}": line.specification for pk, line in lines.items()},
             },
         )
@@ -203,12 +206,12 @@ class InitiativeForm(TextChecks, forms.ModelForm):
             self.fields[f"amount-{year}"] = AmountFormField(
                 label=_("Budget %(year)s (kr.)") % {"year": year},
                 required=False,
-                initial=format_kroner(known_year.amount) if known_year else "",
+                initial=format_kroner(known_year.amount, danish=True) if known_year else "",
             )
             self.fields[f"actual-{year}"] = AmountFormField(
                 label=_("Faktisk forbrug %(year)s (kr.)") % {"year": year},
                 required=False,
-                initial=format_kroner(known_year.actual) if known_year else "",
+                initial=format_kroner(known_year.actual, danish=True) if known_year else "",
             )
             self.fields[f"onward-{year}"] = forms.BooleanField(
                 label=_("Budget %(year)s og fremover") % {"year": year},
@@ -253,7 +256,10 @@ class AccountsForm(forms.Form):
         kwargs.setdefault(
             "initial",
             {"version": statement.version}
-            | {f"actual-{line.row_id}": format_kroner(line.actual) for line in self.lines},
+            | {
+                f"actual-{line.row_id}": format_kroner(line.actual, danish=True)
+                for line in self.lines
+            },
         )
         super().__init__(*args, **kwargs)
         for line in self.lines:

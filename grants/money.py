@@ -8,6 +8,7 @@ import re
 
 from django import forms
 from django.db import models
+from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 
 # Either plain digits, or groups of three separated consistently by "." or by (non-breaking) spaces.
@@ -58,30 +59,48 @@ def check_kroner(amount: int) -> None:
         raise AmountError(_("Beløbet er for stort."))
 
 
-def format_kroner(amount: int | None, *, empty: str = "", unit: bool = False) -> str:
-    """The one amount formatter: 11280000 -> "11.280.000" ("11.280.000 kr." with `unit`);
-    None (unknown) -> `empty`."""
+def _separators(danish: bool) -> tuple[str, str]:
+    """(thousands, decimal) by the one rule per language (eldercare/formats/): Danish "." and
+    ",", English "," and "."; the ministry's form and our CSV files are Danish in any language."""
+    if danish:
+        return ".", ","
+    return get_format("THOUSAND_SEPARATOR"), get_format("DECIMAL_SEPARATOR")
+
+
+def format_kroner(
+    amount: int | None, *, empty: str = "", unit: bool = False, danish: bool = False
+) -> str:
+    """The one amount formatter: 11280000 -> "11.280.000" ("11.280.000 kr." with `unit`); in
+    English "11,280,000" ("DKK 11,280,000"). `danish`: always the Danish way (the ministry's
+    form, CSV). None (unknown) -> `empty`."""
     if amount is None:
         return empty
+    thousands, _decimal = _separators(danish)
     sign = "-" if amount < 0 else ""
-    text = sign + f"{abs(int(amount)):,}".replace(",", ".")
-    return _("%(amount)s kr.") % {"amount": text} if unit else text
+    text = sign + f"{abs(int(amount)):,}".replace(",", thousands)
+    if not unit:
+        return text
+    if danish:
+        return f"{text} kr."
+    return _("%(amount)s kr.") % {"amount": text}
 
 
 def compact_kroner(amount: int) -> str:
-    """A short label for a narrow bar: 4.795.000 -> "4,8 mio."; a table beside it has the exact
-    figure."""
+    """A short label for a narrow bar: 4.795.000 -> "4,8 mio." ("4.8m" in English); a table
+    beside it has the exact figure."""
     if abs(amount) >= 1_000_000:
-        millions = f"{amount / 1_000_000:.1f}".replace(".", ",")
+        _thousands, decimal = _separators(False)
+        millions = f"{amount / 1_000_000:.1f}".replace(".", decimal)
         return _("%(amount)s mio.") % {"amount": millions}
     return format_kroner(amount)
 
 
-def format_share(units: int | None) -> str:
-    """A share in tenths of a percent: 787 -> "78,7 %"; None -> "" (nothing to share)."""
+def format_share(units: int | None, *, danish: bool = False) -> str:
+    """A share in tenths of a percent: 787 -> "78,7 %" ("78.7 %" in English); None -> ""."""
     if units is None:
         return ""
-    return f"{units // 10},{units % 10} %"
+    _thousands, decimal = _separators(danish)
+    return f"{units // 10}{decimal}{units % 10} %"
 
 
 class AmountFormField(forms.CharField):
@@ -104,7 +123,8 @@ class AmountFormField(forms.CharField):
         return attrs
 
     def prepare_value(self, value: object) -> object:
-        return format_kroner(value) if isinstance(value, int) else value
+        # Typed and shown the Danish way in any language: the ministry's form is Danish.
+        return format_kroner(value, danish=True) if isinstance(value, int) else value
 
     def to_python(self, value: object) -> int | None:
         text = super().to_python(value)

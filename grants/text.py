@@ -3,6 +3,7 @@ workbook): no control characters, and the length its field allows. Each check re
 message for the user, or None when the text is fine."""
 
 import re
+from difflib import SequenceMatcher
 
 from django.utils.translation import gettext as _
 
@@ -32,3 +33,20 @@ def text_error(text: str, *, max_length: int) -> str | None:
             "max": format_kroner(max_length),
         }
     return control_character_error(text)
+
+
+def word_diff(before: str, after: str) -> list[tuple[str, str]]:
+    """A long text's change word by word, for the history: ("same" | "del" | "ins", text) parts
+    in reading order; whitespace stays with the word before it, so paragraphs survive."""
+    old, new = re.findall(r"\S+\s*", before), re.findall(r"\S+\s*", after)
+    parts: list[tuple[str, str]] = []
+    matcher = SequenceMatcher(a=old, b=new, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            parts.append(("same", "".join(old[i1:i2])))
+            continue
+        if i2 > i1:
+            parts.append(("del", "".join(old[i1:i2])))
+        if j2 > j1:
+            parts.append(("ins", "".join(new[j1:j2])))
+    return parts

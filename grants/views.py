@@ -392,7 +392,7 @@ def _render_conflict(request, form, current: Statement, *, accounts: bool = Fals
     rows = []
     for line in saved.lines.all():
         mine = (form.data.get(f"{prefix}-{line.row_id}") or "").strip()
-        theirs = format_kroner(line.actual if accounts else line.amount)
+        theirs = format_kroner(line.actual if accounts else line.amount, danish=True)
         label = line.row.accounts_label if accounts else line.row.qualified_label
         rows.append({"label": label, "theirs": theirs, "mine": mine, "differs": mine != theirs})
     other = (
@@ -421,7 +421,7 @@ def _render_conflict(request, form, current: Statement, *, accounts: bool = Fals
         context |= {
             "theirs_box1": saved.box1,
             "mine_box1": form.data.get("box1", ""),
-            "theirs_grant": format_kroner(saved.grant.amount),
+            "theirs_grant": format_kroner(saved.grant.amount, danish=True),
             "mine_grant": form.data.get("grant", ""),
             "show_grant": True,
         }
@@ -453,7 +453,7 @@ def statement_edit(request: HttpRequest, code: str, programme: str, year: int) -
             return _render_edit(request, statement, form)
         data = request.POST.copy()
         for r in rec.rows:
-            data[f"amount-{r.row.pk}"] = format_kroner(r.initiatives)
+            data[f"amount-{r.row.pk}"] = format_kroner(r.initiatives, danish=True)
         note = _(
             "Tabel 1 er udfyldt med indsatsernes beløb pr. række. Intet er gemt endnu: "
             "kontrollér tallene og tryk 'Gem kladde'."
@@ -476,7 +476,7 @@ def statement_edit(request: HttpRequest, code: str, programme: str, year: int) -
             return _render_edit(request, statement, form)
         data = request.POST.copy()
         for pk, amount in values.amounts.items():
-            data[f"amount-{pk}"] = format_kroner(amount)
+            data[f"amount-{pk}"] = format_kroner(amount, danish=True)
         messages.info(
             request,
             _(
@@ -696,7 +696,6 @@ def statement_history(request: HttpRequest, code: str, programme: str, year: int
     )
 
 
-@require_http_methods(["GET", "POST"])
 def tasks(request: HttpRequest) -> HttpResponse:
     """The landing of finance staff ("Dine opgaver"): each programme-year of their municipality
     with its status, deadline and the one next action; administrators see what they keep."""
@@ -718,6 +717,7 @@ def tasks(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_http_methods(["GET", "POST"])
 def grant_new(request: HttpRequest) -> HttpResponse:
     if not is_writer(request.user):
         raise PermissionDenied

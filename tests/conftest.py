@@ -49,6 +49,17 @@ def empty_cache():
 
 
 @pytest.fixture(autouse=True)
+def danish_by_default():
+    """Each test starts in Danish: a request in English leaves English active in the thread
+    (LocaleMiddleware does not reset it), which would leak into the next test's messages."""
+    from django.utils import translation
+
+    translation.activate("da")
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     # Tests create users by the dozen; the production hasher is deliberately slow.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -178,7 +178,7 @@ def test_a_draft_statements_rule_messages_are_english(english, ishoj):
     english.force_login(ishoj)  # the language cookie stays with the browser
     html = english.get(ISHOJ_2016).content.decode()
     assert "Draft – not submitted" in html
-    assert "Table 1 is 2.844.000 kr. short." in html
+    assert "Table 1 is DKK 2,844,000 short." in html
     assert "Tabel 1 mangler" not in html
 
 
@@ -312,3 +312,31 @@ def test_the_catalogue_is_up_to_date_with_makemessages(tmp_path, monkeypatch, se
     assert len(extracted) > 400
     missing = sorted(e.msgid for e in extracted if e.msgid not in committed)
     assert not missing, "not in the catalogue; run `make messages` and translate"
+
+
+# --- One rule per language for numbers, amounts and dates (issue 12) --------------------------
+
+
+def test_amounts_shares_and_dates_follow_the_language_except_on_the_form(client, english):
+    html = english.get("/statements/173/vaerdighed/2018/").content.decode()
+    # The ministry's form stays Danish; what the product says around it is English.
+    assert re.search(r'<dd id="grant-amount">11\.280\.000</dd>', html)
+    assert "DKK 11,280,000" in html  # (Boks 1, Danish text, may say "11.280.000 kr.")
+    overview = english.get("/overview/?year=2018").content.decode()
+    assert "78.7 %" in overview and "78,7 %" not in overview
+    switch(english, "da")
+    overview = english.get("/overview/?year=2018").content.decode()
+    assert "78,7 %" in overview and "78.7 %" not in overview
+
+
+def test_dates_are_written_the_way_each_language_writes_them():
+    import datetime
+
+    from django.utils import timezone, translation
+    from django.utils.formats import date_format
+
+    when = timezone.localtime(datetime.datetime(2026, 12, 1, 12, 56, tzinfo=datetime.UTC))
+    with translation.override("da"):
+        assert date_format(when, "DATETIME_FORMAT") == "1. december 2026 kl. 13.56"
+    with translation.override("en"):
+        assert date_format(when, "DATETIME_FORMAT") == "1 December 2026 13:56"

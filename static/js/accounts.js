@@ -34,12 +34,12 @@
     if (!entered) { agree.textContent = d.msgEmpty; agree.dataset.state = "none"; return; }
     if (totals[1] === totals[2]) { agree.textContent = d.msgAgree; agree.dataset.state = "ok"; }
     else {
-      agree.textContent = d.msgDisagree + " " + K.format(Math.abs(totals[1] - totals[2])) + " kr.";
+      agree.textContent = d.msgDisagree + " " + K.money(Math.abs(totals[1] - totals[2]));
       agree.dataset.state = "over";
     }
     var left = grant - totals[1];
-    unspent.textContent = left >= 0 ? d.msgUnspent + ": " + K.format(left) + " kr."
-                                    : d.msgOverspent + ": " + K.format(-left) + " kr.";
+    unspent.textContent = left >= 0 ? d.msgUnspent + ": " + K.money(left)
+                                    : d.msgOverspent + ": " + K.money(-left);
     unspent.dataset.state = left >= 0 ? "short" : "over";
   }
   form.addEventListener("input", update);

@@ -29,8 +29,8 @@
       var text, state;
       // The words come from the template, translated there (gettext).
       if (invalid || grant === null) { text = msg.invalid; state = "over"; }
-      else if (remaining > 0) { text = msg.short + ": " + formatKroner(remaining) + " kr."; state = "short"; }
-      else if (remaining < 0) { text = msg.over + ": " + formatKroner(-remaining) + " kr."; state = "over"; }
+      else if (remaining > 0) { text = msg.short + ": " + window.Kroner.money(remaining); state = "short"; }
+      else if (remaining < 0) { text = msg.over + ": " + window.Kroner.money(-remaining); state = "over"; }
       else { text = msg.ok; state = "ok"; }
       balance.textContent = text;
       balance.setAttribute("data-state", state);

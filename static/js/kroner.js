@@ -1,5 +1,6 @@
-// Whole Danish kroner in the browser, the same grammar as grants/money.py: plain digits, or
-// groups of three split consistently by "." or by spaces. "" is unknown (counted as 0 in sums).
+// Whole Danish kroner in the browser, the same grammar as grants/money.py: typed as plain digits,
+// or groups of three split consistently by "." or by spaces (the form is Danish in any language).
+// "" is unknown (counted as 0 in sums).
 window.Kroner = (function () {
   "use strict";
   function parse(text) {
@@ -11,13 +12,18 @@ window.Kroner = (function () {
     }
     return null; // not an amount: the server will name the field
   }
+  // Shown by the page's language, as grants/money.py does: "11.280.000 kr." / "DKK 11,280,000".
+  var english = (document.documentElement.lang || "da").slice(0, 2) === "en";
   function format(amount) {
-    var digits = String(Math.abs(amount)), out = "";
+    var digits = String(Math.abs(amount)), out = "", sep = english ? "," : ".";
     while (digits.length > 3) {
-      out = "." + digits.slice(-3) + out;
+      out = sep + digits.slice(-3) + out;
       digits = digits.slice(0, -3);
     }
     return (amount < 0 ? "-" : "") + digits + out;
   }
-  return { parse: parse, format: format };
+  function money(amount) {
+    return english ? "DKK " + format(amount) : format(amount) + " kr.";
+  }
+  return { parse: parse, format: format, money: money };
 })();

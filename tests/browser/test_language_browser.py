@@ -97,9 +97,13 @@ def test_finance_staff_enter_figures_in_english(page, live_server, ishoj, screen
     expect(page.locator("html")).to_have_attribute("lang", "en")
     # The inputs are named by the form's own (Danish) row labels; the words around them are English.
     field = page.get_by_role("textbox", name="Table 1 – Livskvalitet", exact=True)
-    expect(page.locator("#balance-1")).to_have_text("Left to allocate: 2.844.000 kr.")
+    # Amounts shown the English way (DKK 2,844,000), by the server and by the live total alike;
+    # typed and kept in the inputs the Danish way, as the ministry's form is Danish.
+    expect(page.locator("#balance-1")).to_have_text("Left to allocate: DKK 2,844,000")
+    expect(page.get_by_label("Grant (DKK)")).to_have_value("2.844.000")
     field.fill("1.152.000")  # the live total (static/js/entry.js) takes its words from the page
-    expect(page.locator("#balance-1")).to_have_text("Left to allocate: 1.692.000 kr.")
-    expect(page.get_by_role("button", name="Save draft")).to_be_visible()
+    expect(page.locator("#balance-1")).to_have_text("Left to allocate: DKK 1,692,000")
+    expect(page.locator("#total-1")).to_have_text("1,152,000")
+    expect(page.get_by_role("button", name="Save draft").last).to_be_visible()
     screenshot(page, "statement-edit-english")
     assert_accessible(page, "the entry form in English")

@@ -260,6 +260,21 @@ def test_history_lists_changes(client, ishoj, ishoj_reader):
     client.force_login(ishoj_reader)  # a draft's history is its municipality's own
     html = client.get("/statements/183/vaerdighed/2016/history/").content.decode()
     assert "Tabel 1 – Livskvalitet" in html and "1.152.000" in html and "ishoj" in html
+    assert " kl. " in html  # "1. december 2026 kl. 13.56"
+
+
+def test_a_long_text_is_shown_as_a_word_diff_in_one_entry_per_save(client, ishoj):
+    client.force_login(ishoj)
+    s = get_statement("183", 2016)
+    client.post(EDIT, {**post_data(s), "box1": "Værdighed for alle ældre.\n\nMad og måltider."})
+    s = get_statement("183", 2016)
+    client.post(EDIT, {**post_data(s), "box1": "Værdighed for alle borgere.\n\nMad og måltider."})
+    html = client.get("/statements/183/vaerdighed/2016/history/").content.decode()
+    assert html.count('class="history-event"') == 3  # the seed's, and one per save
+    assert "Vis ændringen (43 tegn før, 45 efter)" in html
+    assert re.search(r'<del><span class="visually-hidden">\[slettet: </span>ældre\.\s', html)
+    assert re.search(r'<ins><span class="visually-hidden">\[tilføjet: </span>borgere\.\s', html)
+    assert "Mad og måltider." in html and "statements.json" not in html
 
 
 def test_the_history_reads_in_each_readers_language(client, ishoj, ishoj_reader):
