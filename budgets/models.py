@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from grants.models import Initiative, Municipality, SourceDocument
 from grants.money import KronerField
 
+UNKNOWN_DATE = _("dato ukendt")
+
 
 class ProposalStatus(models.TextChoices):
     """Where a proposal is in its life (DESIGN.md: proposal → sent to consultation or exempted →
@@ -178,7 +180,7 @@ class Decision(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.body} {self.date or _('ukendt dato')}"
+        return f"{self.body} {self.date or UNKNOWN_DATE}"
 
 
 class DecisionOutcome(models.Model):
@@ -268,4 +270,4 @@ class ConsultationAnswer(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.respondent} {self.date or _('ukendt dato')}"
+        return f"{self.respondent} {self.date or UNKNOWN_DATE}"
