@@ -49,6 +49,19 @@ def empty_cache():
 
 
 @pytest.fixture(autouse=True)
+def danish_to_begin_with():
+    """Each test starts in Danish: a test client request in English (the language switcher)
+    leaves English active in the worker's thread, where a later test's forms and rules would
+    speak it."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     # Tests create users by the dozen; the production hasher is deliberately slow.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
