@@ -18,10 +18,15 @@ from grants.models import Initiative, Municipality, SourceDocument
 from grants.seed import load_grant_data, load_json, upsert
 
 
-def load_proposals() -> int:
+def _proposals_file() -> tuple[dict, Municipality, SourceDocument]:
+    """fixtures/seed/proposals.json, with the municipality and source document it is about."""
     data = load_json("proposals.json")
     municipality = Municipality.objects.get(code=data["municipality_code"])
-    source = SourceDocument.objects.get(key=data["source"])
+    return data, municipality, SourceDocument.objects.get(key=data["source"])
+
+
+def load_proposals() -> int:
+    data, municipality, source = _proposals_file()
     changed = 0
     for rec in data["proposals"]:
         proposal, c = upsert(
@@ -62,9 +67,7 @@ def _date(value: str | None) -> datetime.date | None:
 
 def load_decisions() -> int:
     """The decisions on the proposals and what each did to each proposal (its status after)."""
-    data = load_json("proposals.json")
-    municipality = Municipality.objects.get(code=data["municipality_code"])
-    source = SourceDocument.objects.get(key=data["source"])
+    data, municipality, source = _proposals_file()
     proposals = {p.code: p for p in BudgetProposal.objects.filter(municipality=municipality)}
     changed = 0
     for rec in data["decisions"]:
@@ -91,9 +94,7 @@ def load_decisions() -> int:
 
 
 def load_consultation_answers() -> int:
-    data = load_json("proposals.json")
-    municipality = Municipality.objects.get(code=data["municipality_code"])
-    source = SourceDocument.objects.get(key=data["source"])
+    data, municipality, source = _proposals_file()
     changed = 0
     for rec in data["consultation_answers"]:
         answer, c = upsert(
