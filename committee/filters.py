@@ -1,15 +1,16 @@
 """The committee's filters, as query parameters so a filtered list can be shared as a link.
 
 Initiatives: municipality (code), year, focus_area (slug), programme (slug), source (key) and q.
-Budget proposals: municipality (code), committee, activity area, type, year (a year in which the
-proposal has an amount) and q over number, title and description."""
+Budget proposals: municipality (code), committee, activity area, type, status (the current one, from
+the latest decision: the queryset must come `with_status()`), year (a year in which the proposal
+has an amount) and q over number, title and description."""
 
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from budgets.models import BudgetProposal, ProposalAmount
+from budgets.models import BudgetProposal, ProposalAmount, ProposalStatus
 from grants.models import (
     FocusArea,
     GrantYear,
@@ -151,6 +152,9 @@ class ProposalFilter(django_filters.FilterSet):
     type = django_filters.ChoiceFilter(
         choices=BudgetProposal.Type.choices, label=_("Type"), empty_label=_("Alle typer")
     )
+    status = django_filters.ChoiceFilter(
+        choices=ProposalStatus.choices, label=_("Status"), empty_label=_("Alle statusser")
+    )
     year = django_filters.ChoiceFilter(
         choices=proposal_years,
         method="filter_year",
@@ -160,7 +164,7 @@ class ProposalFilter(django_filters.FilterSet):
 
     class Meta:
         model = BudgetProposal
-        fields = ["q", "municipality", "committee", "activity_area", "type", "year"]
+        fields = ["q", "municipality", "committee", "activity_area", "type", "status", "year"]
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         for word in value.split():

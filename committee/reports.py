@@ -13,11 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from budgets.models import BudgetProposal
+from budgets.models import BudgetProposal, ProposalAmount
 from grants.models import (
     AllocationLine,
     FormRow,
@@ -371,7 +371,8 @@ def _year(item) -> int:
 def money_trail(initiative: Initiative) -> list[TrailYear]:
     """Year by year: what funded the initiative (its pool, the municipality's own budget, or, once
     the pool's money went into the block grant, the block grant) and what budget proposals
-    proposed. Expects `programme`, `amounts` and `proposals__amounts` loaded (see
+    proposed. Expects `programme`, `amounts` and `proposals__amounts` loaded, the proposals
+    `with_status()` (the page shows each one's current status beside its amounts; see
     committee.views) so the page stays at a fixed number of queries. Figures are never invented:
     a year with no amount is unknown, except that an "og fremover" amount carries on while the
     pool runs, as the source says, and a year from which the pool is part of the block grant
@@ -405,6 +406,50 @@ def money_trail(initiative: Initiative) -> list[TrailYear]:
             TrailYear(row.year, row.funding, row.stage, row.funding_from, row.amount_row, proposals)
         )
     return trail
+
+
+# --- Budget proposals: the listed ones' totals ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProposalTotals:
+    """The listed proposals' amounts summed per year (whole kroner; negative is a reduction),
+    in the order of `years`, and the price levels they are in."""
+
+    years: list[int]
+    amounts: list[int]
+    price_levels: list[str]
+
+    def by_year(self) -> dict[int, int]:
+        return dict(zip(self.years, self.amounts, strict=True))
+
+    @property
+    def price_level(self) -> str:
+        """ "2020-priser"; several joined ("2020-priser, 2021-priser"); "" when none is given."""
+        return ", ".join(self.price_levels)
+
+
+def proposal_totals(proposals: QuerySet[BudgetProposal], years: list[int]) -> ProposalTotals:
+    """Every proposal `proposals` selects (all pages of a filtered list, not one page), summed
+    per year in the database: the one total the proposals page, its xlsx and its CSV show. A
+    year none of them has an amount in sums to 0. Two queries."""
+    selected = proposals.prefetch_related(None).order_by().values("pk")
+    sums = dict(
+        ProposalAmount.objects.filter(proposal__in=selected, year__in=years)
+        .values("year")
+        .annotate(total=Coalesce(Sum("amount"), 0))
+        .order_by()
+        .values_list("year", "total")
+    )
+    levels = (
+        BudgetProposal.objects.filter(pk__in=selected)
+        .exclude(price_level="")
+        .values_list("price_level", flat=True)
+        .distinct()
+        .order_by("price_level")
+    )
+    # PostgreSQL's SUM of a bigint is a numeric (a Decimal here): whole kroner stay int.
+    return ProposalTotals(years, [int(sums.get(year, 0)) for year in years], list(levels))
 
 
 # --- Budget against actual, nationally -----------------------------------------------------------

@@ -1,21 +1,24 @@
-"""The committee's tables: initiatives (also as rows for the xlsx and CSV downloads) and budget
-proposals (one column per budget year).
+"""The committee's tables: initiatives and budget proposals (one column per budget year, the
+listed proposals' totals in the footer), each also as rows for the xlsx and CSV downloads.
 
-The page and the downloads go through `InitiativeTable` with the same filters and sort order; the
-page shows one page of it, the downloads every row (`initiative_export_rows`).
+The page and the downloads go through `InitiativeTable` (`ProposalTable`) with the same filters
+and sort order; the page shows one page of it, the downloads every row
+(`initiative_export_rows`, `proposal_export_rows`).
 """
 
 from collections.abc import Iterable, Iterator
 
 import django_tables2 as tables
 from django.core.paginator import EmptyPage
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from budgets.models import BudgetProposal
-from grants.exports import BOLD, Book
+from committee.reports import ProposalTotals
+from grants.exports import BOLD, TOTAL, Book
 from grants.models import Initiative, SourceDocument
 from grants.money import format_kroner
 
@@ -132,19 +135,29 @@ def initiative_export_rows(table: InitiativeTable, base_url: str = "") -> Iterat
         ]
 
 
-def rows_workbook(rows: Iterable[list], sheet_title: str) -> bytes:
-    """Rows as an xlsx sheet: text as text (never a formula), numbers as numbers (#,##0)."""
+INITIATIVE_WIDTHS = (48, 18, 8, 30, 22, 26, 40)
+
+
+def rows_workbook(
+    rows: Iterable[list],
+    sheet_title: str,
+    *,
+    widths: Iterable[float] = INITIATIVE_WIDTHS,
+    total: list | None = None,
+) -> bytes:
+    """Rows as an xlsx sheet: text as text (never a formula), numbers as numbers (#,##0); the
+    header bold, and a `total` row (if given) last, bold under a line."""
     book = Book()
     sheet = book.sheet(sheet_title[:31])
-    for r, row in enumerate(rows, start=1):
-        style = BOLD if r == 1 else {}
+    styled = ((row, BOLD if r == 0 else {}) for r, row in enumerate(rows))
+    for r, (row, style) in enumerate([*styled, *([(total, TOTAL)] if total else [])], start=1):
         for c, value in enumerate(row, start=1):
             if value is None or (isinstance(value, int) and not isinstance(value, bool)):
                 sheet.amount(r, c, value, **style)  # None (unknown) stays an empty cell
             else:
                 sheet.text(r, c, str(value), **style)
     sheet.worksheet.freeze_panes("A2")
-    for column, width in enumerate((48, 18, 8, 30, 22, 26, 40), start=1):
+    for column, width in enumerate(widths, start=1):
         sheet.width(column, width)
     return book.close()
 
@@ -176,12 +189,15 @@ def configure_table(request, table: tables.Table, per_page: int = PER_PAGE) -> t
 
 
 class YearAmountColumn(tables.Column):
-    """The proposal's amount in one year, from the prefetched `amounts`."""
+    """The proposal's amount in one year, from the prefetched `amounts`; the footer is the
+    listed proposals' total that year (committee.reports.proposal_totals)."""
 
-    def __init__(self, year: int, **kwargs) -> None:
+    def __init__(self, year: int, total: int | None = None, **kwargs) -> None:
         self.year = year
         kwargs.setdefault("verbose_name", str(year))
         kwargs.setdefault("attrs", {"td": {"class": "amount"}, "th": {"class": "amount"}})
+        if total is not None:
+            kwargs.setdefault("footer", format_kroner(total))
         super().__init__(empty_values=(), orderable=False, **kwargs)
 
     def amount(self, record: BudgetProposal) -> int | None:
@@ -198,8 +214,12 @@ class YearAmountColumn(tables.Column):
 
 
 class ProposalTable(tables.Table):
+    """Expects proposals `with_status()` and their `amounts` prefetched (committee.views)."""
+
     code = tables.Column(
-        verbose_name=gettext_lazy("Nr."), linkify=("committee:proposal", [tables.A("pk")])
+        verbose_name=gettext_lazy("Nr."),
+        linkify=("committee:proposal", [tables.A("pk")]),
+        footer=gettext_lazy("I alt"),
     )
     municipality = tables.Column(
         accessor="municipality__name",
@@ -212,16 +232,74 @@ class ProposalTable(tables.Table):
         order_by=("committee", "activity_area", "code"),
         verbose_name=gettext_lazy("Udvalg og aktivitetsområde"),
     )
+    status = tables.Column(
+        accessor="status", order_by=("status", "code"), verbose_name=gettext_lazy("Status")
+    )
 
     class Meta:
         model = BudgetProposal
         fields = ("code", "municipality", "title", "type", "activity_area")
+        sequence = ("code", "municipality", "title", "type", "activity_area", "status")
         order_by = ("municipality",)
         empty_text = gettext_lazy("Ingen budgetforslag matcher filtrene.")
 
     def render_activity_area(self, record: BudgetProposal) -> str:
         return f"{record.committee}: {record.activity_area}"
 
-    def __init__(self, data, *, years: list[int], **kwargs) -> None:
-        extra = [(f"year_{year}", YearAmountColumn(year)) for year in years]
+    def render_status(self, record: BudgetProposal) -> str:
+        return record.status_label
+
+    def __init__(self, data, *, totals: ProposalTotals, **kwargs) -> None:
+        """One column per year of `totals`, with the year's total in the footer."""
+        self.totals = totals
+        extra = [
+            (f"year_{year}", YearAmountColumn(year, total))
+            for year, total in zip(totals.years, totals.amounts, strict=True)
+        ]
         super().__init__(data, extra_columns=extra, **kwargs)
+
+
+PROPOSAL_WIDTHS = (12, 18, 8, 48, 16, 28, 28, 8, 20, 12)
+
+
+def proposal_export_rows(table: ProposalTable, base_url: str = "") -> Iterator[list]:
+    """Every row of the (filtered, sorted) table, unpaginated: the page's columns as text (the
+    committee and the activity area apart, the municipality also by its code), the status, the
+    price level, each year's amount as a number (none that year: an empty cell), and a link."""
+    years = table.totals.years
+    yield [
+        _("Nr."),
+        _("Kommune"),
+        _("Kommunekode"),
+        _("Titel"),
+        _("Type"),
+        _("Udvalg"),
+        _("Aktivitetsområde"),
+        _("Center"),
+        _("Status"),
+        _("Prisniveau"),
+        *[_("%(year)s (kr.)") % {"year": year} for year in years],
+        _("Link"),
+    ]
+    for row in table.rows:
+        p = row.record
+        by_year = {a.year: a.amount for a in p.amounts.all()}
+        yield [
+            p.code,
+            p.municipality.name,
+            p.municipality.code,
+            p.title,
+            p.get_type_display(),
+            p.committee_name or p.committee,
+            p.activity_area,
+            p.centre,
+            p.status_label,
+            p.price_level,
+            *[by_year.get(year) for year in years],
+            base_url + reverse("committee:proposal", args=[p.pk]),
+        ]
+
+
+def proposal_total_row(totals: ProposalTotals) -> list:
+    """The downloads' last row: the same totals as the page's footer, as numbers."""
+    return [_("I alt"), *[""] * 9, *totals.amounts, ""]

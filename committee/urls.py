@@ -24,5 +24,9 @@ urlpatterns = [
     path("municipalities/<str:code>/", views.municipality_detail, name="municipality"),
     path("years/<slug:programme>/<int:year>/compare/", views.year_compare, name="year_compare"),
     path("proposals/", views.proposal_list, name="proposals"),
+    path(
+        "proposals/export.xlsx", views.proposal_export, {"fmt": "xlsx"}, name="proposal_export_xlsx"
+    ),
+    path("proposals/export.csv", views.proposal_export, {"fmt": "csv"}, name="proposal_export_csv"),
     path("proposals/<int:pk>/", views.proposal_detail, name="proposal"),
 ]

@@ -7,6 +7,7 @@ same figures as the tables beside them.
 """
 
 import hashlib
+from collections.abc import Callable, Iterable
 
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -16,14 +17,24 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django_tables2 import RequestConfig
 
-from budgets.models import BudgetProposal, ProposalAmount
+from budgets.models import (
+    BudgetProposal,
+    ConsultationAnswer,
+    DecisionOutcome,
+    ProposalAmount,
+    latest_first,
+)
 from committee import charts, reports
 from committee.filters import InitiativeFilter, ProposalFilter, proposal_years
 from committee.tables import (
+    INITIATIVE_WIDTHS,
+    PROPOSAL_WIDTHS,
     InitiativeTable,
     ProposalTable,
     configure_table,
     initiative_export_rows,
+    proposal_export_rows,
+    proposal_total_row,
     rows_workbook,
 )
 from grants import cache as page_cache
@@ -55,7 +66,8 @@ def _initiatives() -> QuerySet[Initiative]:
 
 
 def _proposals() -> QuerySet[BudgetProposal]:
-    return BudgetProposal.objects.prefetch_related(
+    """Proposals with their current status (from their latest decision) and their amounts."""
+    return BudgetProposal.objects.with_status().prefetch_related(
         Prefetch("amounts", queryset=ProposalAmount.objects.order_by("year"))
     )
 
@@ -169,13 +181,25 @@ def _initiative_list_context(request: HttpRequest) -> dict:
     return {"filter": filterset, "table": table}
 
 
-def initiative_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    """The filtered table, every row (not just the page), as xlsx or CSV."""
-    filterset, table = _initiative_table(request)
+def _export(
+    request: HttpRequest,
+    fmt: str,
+    *,
+    name: str,
+    filterset: object,
+    table: object,
+    rows: Callable[[str], Iterable[list]],
+    sheet_title: str,
+    widths: Iterable[float] = INITIATIVE_WIDTHS,
+    total: list | None = None,
+) -> HttpResponse:
+    """A filtered table's download, every row in the page's sort order (`rows(base_url)`, and a
+    `total` row last if given), as xlsx or CSV; or, when a filter value is not valid, a 400
+    naming the filters (a file of everything would pass for an answer)."""
     if not filterset.is_valid():
         problems = [
-            f"{filterset.form[name].label}: {' '.join(errors)}"
-            for name, errors in filterset.form.errors.items()
+            f"{filterset.form[field].label}: {' '.join(errors)}"
+            for field, errors in filterset.form.errors.items()
         ]
         return HttpResponse(
             _("Filtrene kan ikke bruges, så intet er hentet. %(problems)s")
@@ -183,22 +207,37 @@ def initiative_export(request: HttpRequest, fmt: str) -> HttpResponse:
             status=400,
             content_type="text/plain; charset=utf-8",
         )
-    RequestConfig(request, paginate=False).configure(table)  # the page's sort order
     if fmt not in ("xlsx", "csv"):
         raise Http404
+    RequestConfig(request, paginate=False).configure(table)  # the page's sort order
     base_url = request.build_absolute_uri("/").rstrip("/")
 
     def build() -> bytes | str:
-        rows = initiative_export_rows(table, base_url)
-        return rows_workbook(rows, _("Indsatser")) if fmt == "xlsx" else csv_content(rows)
+        if fmt == "xlsx":
+            return rows_workbook(rows(base_url), sheet_title, widths=widths, total=total)
+        return csv_content([*rows(base_url), *([total] if total else [])])
 
     query = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:16]
     return page_cache.download(
         request,
-        etag=f"initiatives-{page_cache.data_version()}-{get_language()}-{query}",
-        filename=f"indsatser.{fmt}",
+        etag=f"{name}-{page_cache.data_version()}-{get_language()}-{query}",
+        filename=f"{name}.{fmt}",
         content_type=XLSX if fmt == "xlsx" else "text/csv; charset=utf-8",
         build=build,
+    )
+
+
+def initiative_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The filtered table, every row (not just the page), as xlsx or CSV."""
+    filterset, table = _initiative_table(request)
+    return _export(
+        request,
+        fmt,
+        name="indsatser",
+        filterset=filterset,
+        table=table,
+        rows=lambda base_url: initiative_export_rows(table, base_url),
+        sheet_title=_("Indsatser"),
     )
 
 
@@ -397,23 +436,69 @@ def _proposal_rows() -> QuerySet[BudgetProposal]:
     )
 
 
+def _proposal_table(request: HttpRequest) -> tuple[ProposalFilter, ProposalTable]:
+    """The filtered, sorted table with the listed proposals' totals per year: the page shows a
+    page of it, the downloads all of it, and all three the same totals."""
+    filterset = ProposalFilter(request.GET, queryset=_proposal_rows())
+    # An invalid filter value is named on the form and matches nothing (not everything).
+    rows = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+    years = [year for year, _ in proposal_years()]
+    return filterset, ProposalTable(rows, totals=reports.proposal_totals(rows, years))
+
+
 def proposal_list(request: HttpRequest) -> HttpResponse:
     return page_cache.render_page(request, "committee/proposal_list.html", _proposal_list_context)
 
 
 def _proposal_list_context(request: HttpRequest) -> dict:
-    filterset = ProposalFilter(request.GET, queryset=_proposal_rows())
-    years = [year for year, _ in proposal_years()]
-    # An invalid filter value is named on the form and matches nothing (not everything).
-    rows = filterset.qs if filterset.is_valid() else filterset.queryset.none()
-    table = ProposalTable(rows, years=years)
+    filterset, table = _proposal_table(request)
     configure_table(request, table)
-    return {"filter": filterset, "table": table, "years": years}
+    return {"filter": filterset, "table": table, "totals": table.totals}
+
+
+def proposal_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The filtered proposals, every row, with the totals row, as xlsx or CSV."""
+    filterset, table = _proposal_table(request)
+    return _export(
+        request,
+        fmt,
+        name="budgetforslag",
+        filterset=filterset,
+        table=table,
+        rows=lambda base_url: proposal_export_rows(table, base_url),
+        sheet_title=_("Budgetforslag"),
+        widths=PROPOSAL_WIDTHS,
+        total=proposal_total_row(table.totals),
+    )
 
 
 def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return page_cache.render_page(
         request,
         "committee/proposal_detail.html",
-        lambda content: {"proposal": get_object_or_404(_proposal_rows(), pk=pk)},
+        lambda content: _proposal_detail_context(pk),
     )
+
+
+def _proposal_detail_context(pk: int) -> dict:
+    """The proposal with its decisions (latest first, each with what it did to this proposal)
+    and the consultation answers that name it (with the other proposals they name)."""
+    proposal = get_object_or_404(
+        _proposal_rows().prefetch_related(
+            Prefetch(
+                "outcomes",
+                queryset=DecisionOutcome.objects.select_related("decision__source").order_by(
+                    *latest_first("decision__")
+                ),
+            ),
+            Prefetch(
+                "consultation_answers",
+                queryset=ConsultationAnswer.objects.select_related("source").prefetch_related(
+                    Prefetch("proposals", queryset=BudgetProposal.objects.order_by("code"))
+                ),
+            ),
+        ),
+        pk=pk,
+    )
+    outcomes = list(proposal.outcomes.all())
+    return {"proposal": proposal, "outcomes": outcomes, "latest": outcomes[0] if outcomes else None}

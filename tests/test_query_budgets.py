@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from bench.synthetic import create_synthetic
+from budgets.models import BudgetProposal
 from grants.models import GrantYear, Municipality
 from grants.services import register_grant
 
@@ -32,13 +33,17 @@ PAGES = [
     "/public/statements/173/vaerdighed/2018/",
     "/years/vaerdighed/2018/compare/",
     "/proposals/",
+    "/proposals/?status=sendt_i_hoering&sort=status",
+    "/proposals/export.csv?status=undtaget_fra_hoering",
+    "/proposals/{proposal}/",
 ]
 
 
 def counts(client) -> dict[str, int]:
     cache.clear()
     out = {}
-    for url in PAGES:
+    proposal = BudgetProposal.objects.get(code="80BR_SSU").pk
+    for url in (page.format(proposal=proposal) for page in PAGES):
         assert client.get(url).status_code == 200, url  # warm: caches filled as in service
         with CaptureQueriesContext(connection) as queries:
             assert client.get(url).status_code == 200, url

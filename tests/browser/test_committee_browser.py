@@ -109,6 +109,7 @@ def test_the_money_trail_of_the_evening_shift(page, live_server, reader, screens
     row_2020 = trail.get_by_role("row", name=re.compile("^2020"))
     expect(row_2020).to_contain_text("-3.596.000")
     expect(row_2020).to_contain_text("Bloktilskud (ikke øremærket)")
+    expect(row_2020).to_contain_text("80BR_SSU (Sendt i høring)")
     proposal = page.get_by_role("table", name="80BR_SSU: beløb og årsværk pr. år")
     for year in ("2021", "2022", "2023"):
         expect(proposal.get_by_role("row", name=year)).to_contain_text("-4.795.000")
@@ -116,6 +117,10 @@ def test_the_money_trail_of_the_evening_shift(page, live_server, reader, screens
     assert_accessible(page, "the money trail page")
     page.get_by_role("link", name="80BR_SSU Nedlæggelse af de små aftenvagter").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("80BR_SSU")
+    expect(
+        page.get_by_role("heading", name="11. juni 2019 · Social- og Sundhedsudvalget")
+    ).to_be_visible()
+    expect(page.get_by_role("heading", name="Seniorrådet, 3. juni 2019")).to_be_visible()
     screenshot(page, "committee-proposal-80br")
     assert_accessible(page, "a proposal's page")
 
@@ -132,6 +137,11 @@ def test_the_money_trail_of_the_evening_shift(page, live_server, reader, screens
             "committee-compare-2018",
         ),
         ("/proposals/?type=budgetreduktion", "Budgetforslag", "committee-proposals"),
+        (
+            "/proposals/?status=undtaget_fra_hoering",
+            "Budgetforslag",
+            "committee-proposals-exempted",
+        ),
         ("/initiatives/", "Indsatser", "committee-initiatives"),
     ],
 )

@@ -1,12 +1,20 @@
 """Test data and page reading for the committee's pages: data grown tenfold, and the rows of an
 HTML table as text. Statements are made with tests.factories.make_statement."""
 
+import datetime
 import re
 from html.parser import HTMLParser
 
 from django.db.models import Max
 
-from budgets.models import BudgetProposal, ProposalAmount
+from budgets.models import (
+    BudgetProposal,
+    ConsultationAnswer,
+    Decision,
+    DecisionOutcome,
+    ProposalAmount,
+    ProposalStatus,
+)
 from grants.models import (
     Grant,
     Initiative,
@@ -62,6 +70,25 @@ def grow_tenfold() -> None:
     )
     for n, p in enumerate(copies):
         p.initiatives.add(new[n % len(new)])
+    # Decisions on the copies (two each, one of them undated) and answers naming them.
+    for n, m in enumerate(municipalities[:9]):
+        own = [p for p in copies if p.municipality_id == m.pk]
+        for k, date in enumerate((None, datetime.date(2030, 1, 1 + n))):
+            decision = Decision.objects.create(
+                municipality=m, body=f"Udvalg {k}", date=date, summary="Kopi."
+            )
+            DecisionOutcome.objects.bulk_create(
+                DecisionOutcome(
+                    decision=decision,
+                    proposal=p,
+                    status=ProposalStatus.values[(i + k) % len(ProposalStatus.values)],
+                )
+                for i, p in enumerate(own)
+            )
+        answer = ConsultationAnswer.objects.create(
+            municipality=m, respondent="Ældrerådet", summary="Kopi."
+        )
+        answer.proposals.set(own)
     for n, m in enumerate(municipalities[:20]):
         if not Grant.objects.filter(municipality=m, grant_year__year=2018).exists():
             make_statement(m.code, 2018, {"livskvalitet": 1000 * (n + 1), "mad": 500})

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
+from budgets.models import BudgetProposal
 from grants.models import Initiative, InitiativeAmount, Municipality
 from tests.committee.helpers import grow_tenfold, read_table, table_rows
 
@@ -166,6 +167,9 @@ LIST_URLS = [
     "/initiatives/export.csv?programme=vaerdighed",
     "/proposals/",
     "/proposals/?per_page=100&year=2021&sort=-activity_area",
+    "/proposals/?status=sendt_i_hoering&sort=status",
+    "/proposals/export.xlsx?status=sendt_i_hoering",
+    "/proposals/export.csv",
     # The other committee pages too: their figures are sums in the database, not loops.
     "/",
     "/years/vaerdighed/2018/compare/?sort=-livskvalitet",
@@ -184,6 +188,8 @@ def test_list_pages_take_a_fixed_number_of_queries_as_data_grows_tenfold(client,
     assert after == before
     evening = Initiative.objects.get(key="lyngby-loeft-af-aftenvagt")
     assert count_queries(client, f"/initiatives/{evening.pk}/") <= 12
+    proposal = BudgetProposal.objects.get(code="80BR_SSU")
+    assert count_queries(client, f"/proposals/{proposal.pk}/") <= 12
     assert max(before.values()) <= 16
 
 

@@ -67,7 +67,11 @@ PAGES = {
         "/proposals/?year=2021&type=effektivisering&sort=-code&per_page=5&page=2",
         "/proposals/?q=klippekort",
         "/proposals/?committee=nonsense",
+        "/proposals/?status=undtaget_fra_hoering",
+        "/proposals/?status=nonsense",
     ],
+    "proposal_export_xlsx": ["/proposals/export.xlsx", "/proposals/export.xlsx?status=vedtaget"],
+    "proposal_export_csv": ["/proposals/export.csv", "/proposals/export.csv?q=klippekort"],
     "proposal": ["/proposals/{proposal}/"],
 }
 

@@ -72,7 +72,7 @@ def test_the_care_home_clip_card_moves_from_its_pool_to_the_budget_and_into_a_cu
     assert by_year["2018"][1] == "Puljen: Klippekort til beboere på plejecentre"
     assert by_year["2019"][1] == "Kommunens eget budget"
     assert by_year["2019"][2].startswith("2.000.000")
-    assert by_year["2020"][3:5] == ["-2.073.000", "87BR_SSU"]
+    assert by_year["2020"][3:5] == ["-2.073.000", "87BR_SSU (Sendt i høring)"]
 
 
 def test_ishoj_2016_initiatives_reconcile_with_the_grant_and_tabel_1(client, ishoj_reader):

@@ -1,4 +1,10 @@
-from budgets.models import BudgetProposal, ProposalAmount
+from budgets.models import (
+    BudgetProposal,
+    ConsultationAnswer,
+    Decision,
+    DecisionOutcome,
+    ProposalAmount,
+)
 from budgets.seed import load_seed
 from grants.models import (
     AllocationLine,
@@ -28,6 +34,10 @@ def snapshot():
             InitiativeAmount,
             BudgetProposal,
             ProposalAmount,
+            Decision,
+            DecisionOutcome,
+            ConsultationAnswer,
+            ConsultationAnswer.proposals.through,
             AuditEvent,
             AuditChange,
         )
