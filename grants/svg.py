@@ -104,11 +104,16 @@ def _fill(chart_id: str, index: int) -> str:
 
 
 def _svg(chart_id: str, title: str, description: str, height: float, body) -> SafeString:
+    """The chart in a frame of its own: on a small screen the chart keeps a readable size and
+    the frame scrolls sideways (static/css/charts.css), so the frame is a named region that a
+    keyboard can reach and scroll."""
     return format_html(
+        '<div class="chart-scroll" role="region" aria-labelledby="{id}-title" tabindex="0">'
         '<svg class="chart" id="{id}" xmlns="http://www.w3.org/2000/svg" role="img" '
         'aria-labelledby="{id}-title {id}-desc" viewBox="0 0 {w} {h}" width="{w}" height="{h}" '
         'font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif" font-size="{f}">'
-        '<title id="{id}-title">{title}</title><desc id="{id}-desc">{desc}</desc>{body}</svg>',
+        '<title id="{id}-title">{title}</title><desc id="{id}-desc">{desc}</desc>{body}</svg>'
+        "</div>",
         id=chart_id,
         w=WIDTH,
         h=_n(height),
@@ -119,14 +124,19 @@ def _svg(chart_id: str, title: str, description: str, height: float, body) -> Sa
     )
 
 
-def _halo_text(x: float, y: float, text: str, *, anchor: str = "start", size: int = SMALL):
-    """Text readable on any fill: dark letters with a white outline."""
+def _label(centre: float, baseline: float, text: str, size: int = SMALL) -> SafeString:
+    """A value written on a bar, readable over any fill or pattern: dark letters on a white box
+    of their own (sized from the text's estimated width), never on the pattern itself."""
+    width = _text_width(text, size) + 6
     return format_html(
-        '<text x="{}" y="{}" text-anchor="{}" font-size="{}" fill="{}" stroke="#fff" '
-        'stroke-width="3" paint-order="stroke" stroke-linejoin="round">{}</text>',
-        _n(x),
-        _n(y),
-        anchor,
+        '<rect x="{}" y="{}" width="{}" height="{}" rx="3" fill="#fff"/>'
+        '<text x="{}" y="{}" text-anchor="middle" font-size="{}" fill="{}">{}</text>',
+        _n(centre - width / 2),
+        _n(baseline - size + 1),
+        _n(width),
+        _n(size + 4),
+        _n(centre),
+        _n(baseline),
         size,
         INK,
         text,
@@ -267,7 +277,7 @@ def stacked_bar_chart(
                 )
             )
             if width >= _text_width(text, SMALL) + 8:
-                parts.append(_halo_text(x + width / 2, y + height / 2 + 4, text, anchor="middle"))
+                parts.append(_label(x + width / 2, y + height / 2 + 4, text))
             x += width
         if bar_total:
             parts.append(
@@ -391,7 +401,7 @@ def column_chart(
                 )
             )
             label_y = top - 5 if value >= 0 else top + height + SMALL + 3
-            parts.append(_halo_text(centre, label_y, shown, anchor="middle"))
+            parts.append(_label(centre, label_y, shown))
         parts.append(
             format_html(
                 '<text x="{}" y="{}" text-anchor="middle" font-weight="bold" fill="{}">{}</text>',

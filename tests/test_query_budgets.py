@@ -86,4 +86,4 @@ def test_read_pages_are_cached_until_a_write_changes_the_data(client, reader, ly
     html = client.get(url).content.decode()
     assert "4.900.000" in html  # (4.795.000 still appears: the proposals cut it so)
     # The cached content is the same page: title, header and the user's own chrome.
-    assert "<title>Løft af aftenvagten</title>" in html and "udvalg" in html
+    assert "<title>Løft af aftenvagten – Tilskudsregnskab</title>" in html and "udvalg" in html

@@ -10,7 +10,21 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 def parse(markup: str) -> ElementTree.Element:
-    return ElementTree.fromstring(str(markup))  # well-formed XML, or this raises
+    """The chart's <svg>, out of its frame (well-formed XML, or this raises)."""
+    frame = ElementTree.fromstring(str(markup))
+    (svg,) = frame
+    return svg
+
+
+def test_a_chart_stands_in_a_frame_that_a_keyboard_can_scroll():
+    """On a small screen the chart keeps a readable size and its frame scrolls sideways: the
+    frame is a region named by the chart's title, and reachable with the Tab key."""
+    chart = bar_chart(chart_id="c0", title="Tabel 1", description="d", bars=[Bar("A", 1, "1")])
+    frame = ElementTree.fromstring(str(chart))
+    assert frame.tag == "div" and frame.get("class") == "chart-scroll"
+    assert frame.get("role") == "region" and frame.get("tabindex") == "0"
+    assert frame.get("aria-labelledby") == "c0-title"
+    assert parse(chart).tag == f"{SVG}svg"
 
 
 def test_bar_chart_escapes_labels_and_has_title_and_desc():

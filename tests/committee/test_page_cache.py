@@ -163,4 +163,4 @@ def test_the_probe_renders_when_it_uses_only_its_context(rf, reader, probe):
     request.user = reader
     html = render_page(request, probe("{{ greeting }}"), lambda content: {"greeting": "Hej"})
     assert "<p>[Hej]</p>" in html.content.decode()
-    assert "<title>Prøve</title>" in html.content.decode()
+    assert "<title>Prøve – Tilskudsregnskab</title>" in html.content.decode()
