@@ -7,8 +7,8 @@
   if (!form) return;
   var grantInput = form.querySelector("[name=grant]");
   var msg = form.dataset;
-  msg = { short: msg.msgShort, over: msg.msgOver, ok: msg.msgOk, okShort: msg.msgOkShort,
-          invalid: msg.msgInvalid };
+  var mini = { short: msg.miniShort, over: msg.miniOver, ok: msg.miniOk };
+  msg = { short: msg.msgShort, over: msg.msgOver, ok: msg.msgOk, invalid: msg.msgInvalid };
 
   var parseKroner = window.Kroner.parse, formatKroner = window.Kroner.format;
 
@@ -35,10 +35,12 @@
       balance.textContent = text;
       balance.setAttribute("data-state", state);
       // The summary beside the buttons says the same in short.
-      var mini = document.getElementById("balance-mini-" + table);
-      if (mini) {
-        mini.querySelector(".balance-text").textContent = state === "ok" ? msg.okShort : text;
-        mini.setAttribute("data-state", state);
+      var summary = document.getElementById("balance-mini-" + table);
+      if (summary) {
+        var short = state === "ok" ? mini.ok : invalid || grant === null ? "?" :
+          (remaining > 0 ? mini.short : mini.over) + " " + window.Kroner.money(Math.abs(remaining));
+        summary.querySelector(".balance-text").textContent = short;
+        summary.setAttribute("data-state", state);
       }
     });
   }

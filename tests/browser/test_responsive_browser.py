@@ -19,6 +19,12 @@ HEADER_MAX = 64  # px: the header at 390 px wide, with the menu folded away
 # (screenshot name, who (a persona of tests/conftest.py, None: not logged in), path, status)
 PAGES = [
     ("overview", "udvalg", "/", 200),
+    ("tasks", "ishoj", "/", 200),
+    ("tasks-lyngby", "lyngby", "/tasks/", 200),
+    ("review", "ishoj", "/statements/183/vaerdighed/2016/review/", 200),
+    ("step", "lyngby", "/statements/173/vaerdighed/2018/steps/council_approval/", 200),
+    ("grant-new", "lyngby", "/grants/new/", 200),
+    ("import", "ishoj", "/statements/183/vaerdighed/2016/import/", 200),
     ("municipality", "udvalg", "/municipalities/173/", 200),
     ("statement", "udvalg", "/statements/173/vaerdighed/2018/", 200),
     ("statement-draft", "ishoj", "/statements/183/vaerdighed/2016/", 200),
