@@ -66,7 +66,7 @@ def comparison_chart(comparison: Comparison, *, chart_id: str, table_caption: st
         for split in [comparison.country, *comparison.municipalities]
     ]
     description = _(
-        "Én vandret søjle pr. kommune og én for hele landet, delt efter andelen af tabel 1 pr. "
+        "Én vandret søjle pr. kommune og én for alle indsendte, delt efter andelen af tabel 1 pr. "
         "række; hver række har sit eget mønster, forklaret under diagrammet. Andelene står også "
         "i tabellen ”%(caption)s”."
     ) % {"caption": table_caption}

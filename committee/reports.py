@@ -282,7 +282,7 @@ def year_comparison(grant_year: GrantYear, *, sort: str = "name") -> Comparison:
     return Comparison(
         grant_year,
         cats,
-        Split(_("Hele landet"), None, _lines(cats, country)),
+        Split(_("Alle indsendte"), None, _lines(cats, country)),
         splits,
         ("-" if descending else "") + key,
     )

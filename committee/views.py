@@ -138,7 +138,9 @@ def _overview_context(request: HttpRequest) -> dict:
     if grant_year is not None and grant_year.has_form:
         for table, title in ((1, grant_year.table1_title), (2, grant_year.table2_title)):
             breakdown = reports.national_breakdown(grant_year, table)
-            caption = _("Tabel %(table)s, hele landet: kr. og andel pr. række") % {"table": table}
+            caption = _("Tabel %(table)s, alle indsendte: kr. og andel pr. række") % {
+                "table": table
+            }
             context["breakdowns"].append(
                 {
                     "breakdown": breakdown,
@@ -148,7 +150,7 @@ def _overview_context(request: HttpRequest) -> dict:
                     "chart": charts.breakdown_chart(
                         breakdown,
                         chart_id=f"chart-table{table}",
-                        title=_("%(title)s – hele landet") % {"title": title},
+                        title=_("%(title)s – alle indsendte") % {"title": title},
                         table_caption=caption,
                     ),
                 }

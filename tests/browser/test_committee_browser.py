@@ -159,10 +159,10 @@ def test_committee_pages_are_accessible(page, live_server, reader, screenshot, p
 
 def test_overview_national_totals_and_the_route_to_the_comparison(page, live_server, reader):
     login(page, live_server, "udvalg", "pw-udvalg")
-    table1 = page.get_by_role("table", name="Tabel 1, hele landet: kr. og andel pr. række")
+    table1 = page.get_by_role("table", name="Tabel 1, alle indsendte: kr. og andel pr. række")
     expect(table1.get_by_role("row", name="Livskvalitet")).to_contain_text("8.879.000")
     expect(
-        page.get_by_role("img", name="Tabel 1. Budget for 2018 fordelt på områder – hele landet")
+        page.get_by_role("img", name="Tabel 1. Budget for 2018 fordelt på områder – alle indsendte")
     ).to_be_visible()
     page.get_by_role("link", name="Sammenlign kommunernes fordeling i 2018").click()
     compare = page.get_by_role("table", name="Andel pr. område af tabel 1 i 2018")

@@ -46,7 +46,7 @@ def test_shares_add_up_to_100_percent_as_shown(client, reader, thirds):
 def test_lyngby_compared_with_the_country(client, reader, thirds):
     rows = {r[0]: r for r in read_table(compare(client, reader), "compare-table").rows["tbody"]}
     assert rows["Lyngby-Taarbæk"][1:3] == ["78,7 %", "4,6 %"]
-    assert rows["Hele landet"][-2] == "14.280.003"  # 11.280.000 + 3.000.000 + 3
+    assert rows["Alle indsendte"][-2] == "14.280.003"  # 11.280.000 + 3.000.000 + 3
 
 
 @given(st.lists(st.integers(min_value=0, max_value=10**10), min_size=1, max_size=12))
@@ -97,7 +97,7 @@ def test_the_sorted_column_is_marked_and_links_toggle(client, reader, thirds):
 def test_the_chart_shows_each_municipality_with_the_tables_shares(client, reader, thirds):
     html = compare(client, reader)
     chart = svg(html, "chart-compare")
-    for name in ("Hele landet", "Hvidovre", "Herlev", "Lyngby-Taarbæk"):
+    for name in ("Alle indsendte", "Hvidovre", "Herlev", "Lyngby-Taarbæk"):
         assert f">{name}</text>" in chart
     assert "Hvidovre, Livskvalitet: 33,4 %" in chart
     assert "Lyngby-Taarbæk, Livskvalitet: 78,7 %" in chart

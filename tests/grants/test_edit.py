@@ -189,7 +189,7 @@ def test_stale_save_gets_the_conflict_page_and_overwrites_nothing(client, ishoj)
     assert "Redegørelsen er ændret af en anden" in html
     assert "999.000" in html and "1.152.000" in html
     assert db_snapshot(s) == before and audit_size() == audit
-    # "Gem mine værdier over den andens" posts the user's values with the new version.
+    # "Overskriv med mine ændringer" posts the user's values with the new version.
     keep = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', html))
     assert keep["version"] == "2"
     assert client.post(EDIT, {**keep, "action": "save"}).status_code == 302
