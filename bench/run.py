@@ -16,13 +16,15 @@ RESULTS, DOC = common.ROOT / "bench" / "results.json", common.ROOT / "docs" / "b
 MARKERS = re.compile(r"(?<=<!-- bench:start -->\n).*(?=<!-- bench:end -->)", re.S)
 BASELINE, SECONDS, PROBE_SECONDS = "/bench/baseline", 10, 5
 # name, path, wrk connections (4 for a workbook of 98 statements), the least ratio to the baseline
-# (0.5: a page, which is also held to within 20 % of its scale 1 ratio at scale 10)
+# (a page is also held to within 20 % of its scale 1 ratio at scale 10); the entry page (a form
+# with 12 inputs and a live balance, never cached) is held to 0.3 (issue 13)
 TARGETS = [
     ("baseline", BASELINE, 16, None),
     ("statement_page", "/statements/173/vaerdighed/2018/", 16, 0.5),
-    ("entry_page", f"{common.DRAFT}/edit/", 16, 0.5),
+    ("entry_page", f"{common.DRAFT}/edit/", 16, 0.3),
     ("initiatives_filtered", "/initiatives/?municipality=173&focus_area=livskvalitet", 16, 0.5),
-    ("overview", "/", 16, 0.5),
+    ("landing", "/", 16, 0.5),  # lyngby's "Dine opgaver"
+    ("overview", "/overview/", 16, 0.5),
     ("municipality_page", "/municipalities/173/", 16, 0.5),
     ("statement_xlsx", "/statements/173/vaerdighed/2018/export.xlsx", 16, 0.15),
     ("year_export", "/years/vaerdighed/2018/export.xlsx", 4, None),
@@ -99,7 +101,11 @@ def markdown(results: dict, elapsed: float) -> str:
             checks = [  # whether it applies, what, whether it is met
                 (least, f"ratio ≥ {least}", f["ratio"] >= (least or 0)),
                 (connections == 16, "p99 < 250 ms", f["p99_ms"] < 250),
-                (key != "scale_1" and least == 0.5, f"{drift:+.0%} on scale 1", abs(drift) <= 0.2),
+                (
+                    key != "scale_1" and least in (0.3, 0.5),
+                    f"{drift:+.0%} on scale 1",
+                    abs(drift) <= 0.2,
+                ),
                 (f["errors"], f"{f['errors']} errors", False),
             ]
             checks = [(text, ok) for applies, text, ok in checks if applies]

@@ -98,6 +98,23 @@ class StatementForm(TextChecks, forms.Form):
     def spec_field(self, row: FormRow):
         return self[f"spec-{row.pk}"] if row.takes_specification else None
 
+    def entry_row(self, row: FormRow) -> dict:
+        """One row of the entry form as plain values for its template: the page renders 12 such
+        rows, and plain values cost the template a fraction of a BoundField's lookups."""
+        amount, spec = self.amount_field(row), self.spec_field(row)
+
+        def plain(field) -> dict:
+            value = field.value()
+            return {
+                "id": field.auto_id,
+                "name": field.html_name,
+                "value": "" if value is None else value,
+                "label": field.label,
+                "errors": field.errors,
+            }
+
+        return {"row": row, "amount": plain(amount), "spec": plain(spec) if spec else None}
+
     def values(self) -> StatementValues:
         data = self.cleaned_data
         return StatementValues(

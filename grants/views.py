@@ -18,6 +18,7 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
+from django.utils import timezone
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -115,13 +116,25 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UNAVAILABLE = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)
 
 
+# When even our error page cannot be rendered: plain words, no template, no static file.
+FALLBACK_ERROR_PAGE = (
+    '<!DOCTYPE html><html lang="da"><head><meta charset="utf-8"><title>Fejl – Tilskudsregnskab'
+    "</title></head><body><h1>Der opstod en fejl</h1><p>Intet er ændret. Prøv igen om lidt.</p>"
+    '<p><a href="/">Til forsiden</a></p></body></html>'
+)
+
+
 @login_not_required
 def server_error(request: HttpRequest) -> HttpResponse:
     """Our own 500 page, and a 503 while the database cannot be reached (as /healthz answers).
     Rendered without the database: the error may be that it is gone."""
     unavailable = isinstance(sys.exc_info()[1], UNAVAILABLE)
     template, status = ("errors/503.html", 503) if unavailable else ("errors/500.html", 500)
-    response = HttpResponse(render_to_string(template), status=status)
+    try:
+        content = render_to_string(template)
+    except Exception:  # the page itself failed (e.g. a static file missing from the manifest)
+        content = FALLBACK_ERROR_PAGE
+    response = HttpResponse(content, status=status)
     if unavailable:
         response["Retry-After"] = "30"
     return response
@@ -245,15 +258,23 @@ def statement_reconciliation(statement: Statement, figures: StatementFigures) ->
 def statement_detail(request: HttpRequest, code: str, programme: str, year: int) -> HttpResponse:
     statement = get_statement_for_user(request.user, code, programme, year, lines=False)
     draft_accounts = sees_drafts_of(request.user, statement.grant.municipality_id)
+    # One read of the data version for both cached parts (a draft is never cached).
+    version = cache.data_version() if statement.is_submitted else None
     body = cache.for_statement(
         statement,
         f"page-{get_language()}-{draft_accounts}",
         lambda: statement_body(statement.pk, draft_accounts=draft_accounts),
+        version=version,
     )
     can_edit = can_write_municipality(request.user, statement.grant.municipality)
     recorded = []
     if statement.is_submitted and can_edit:
-        recorded = list(statement.steps.values_list("kind", flat=True))
+        recorded = cache.for_statement(
+            statement,
+            "steps",
+            lambda: list(statement.steps.values_list("kind", flat=True)),
+            version=version,
+        )
     # The one primary action for the state the statement is in (the landing's, too).
     move = (
         next_move(statement, recorded=set(recorded), user_id=request.user.pk) if can_edit else None
@@ -356,10 +377,7 @@ def _render_edit(request, statement, form, *, submit_errors=(), nothing_saved=Fa
             "figures": table,
             "title": title,
             "note": note,
-            "rows": [
-                {"row": f.row, "amount": form.amount_field(f.row), "spec": form.spec_field(f.row)}
-                for f in table.rows
-            ],
+            "rows": [form.entry_row(f.row) for f in table.rows],
         }
         for table, title, note in (
             (
@@ -720,23 +738,27 @@ def statement_history(request: HttpRequest, code: str, programme: str, year: int
 
 def tasks(request: HttpRequest) -> HttpResponse:
     """The landing of finance staff ("Dine opgaver"): each programme-year of their municipality
-    with its status, deadline and the one next action; administrators see what they keep."""
+    with its status, deadline and the one next action; administrators see what they keep.
+    Cached under the data version for this user (the accounts' four eyes depend on who asks)
+    and today (the deadlines)."""
     if not is_writer(request.user):
         raise PermissionDenied
     own = membership(request.user)
     municipality = own.municipality if own is not None else None
-    groups = []
-    if municipality is not None:
-        groups = by_programme(municipality_tasks(municipality, user_id=request.user.pk))
-    return render(
-        request,
-        "grants/tasks.html",
-        {
+    admin, user_id = is_admin(request.user), request.user.pk
+
+    def build(content: cache.ContentRequest) -> dict:
+        groups = []
+        if municipality is not None:
+            groups = by_programme(municipality_tasks(municipality, user_id=user_id))
+        return {
             "municipality": municipality,
             "groups": groups,
-            "admin": admin_tasks() if is_admin(request.user) else None,
-        },
-    )
+            "admin": admin_tasks() if admin else None,
+        }
+
+    today = timezone.localdate().isoformat()
+    return cache.render_page(request, "grants/tasks.html", build, vary=(user_id, today))
 
 
 @require_http_methods(["GET", "POST"])

@@ -240,3 +240,18 @@ def test_the_500_page_has_the_footer_and_no_database_query(rf, db, django_assert
     html = response.content.decode()
     assert response.status_code == 500 and "Der skete en fejl hos os" in html
     assert '<a href="/tilgaengelighed/">Tilgængelighedserklæring</a>' in html
+
+
+def test_the_500_page_falls_back_to_plain_words_when_it_cannot_render(rf, db, monkeypatch):
+    """A broken error page (e.g. a static file missing from the manifest) must not raise again:
+    the answer is still a 500 with plain Danish words."""
+    import grants.views
+    from grants.views import server_error
+
+    def broken(*args, **kwargs):
+        raise ValueError("Missing staticfiles manifest entry for 'favicon.svg'")
+
+    monkeypatch.setattr(grants.views, "render_to_string", broken)
+    response = server_error(rf.get("/"))
+    assert response.status_code == 500
+    assert "Der opstod en fejl" in response.content.decode()
