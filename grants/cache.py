@@ -25,7 +25,7 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.template import Context
 from django.template.loader import get_template
@@ -76,6 +76,27 @@ def for_statement(
         value = build()
         cache.set(key, value, timeout=TIMEOUT)
     return value
+
+
+def statement_at(code: str, programme: str, year: int, *, version: int) -> Statement:
+    """The statement with its grant, municipality, year and programme, from the cache under the
+    data version (any write to any of them advances it, so it is never stale), else one query.
+    Raises Http404. Who may see it is the caller's check (permissions.check_statement_access)."""
+    key = _key("statement-at", code, programme, year, version)
+    found = cache.get(key)
+    if found is None:
+        try:
+            found = Statement.objects.select_related(
+                "grant__municipality", "grant__grant_year__programme"
+            ).get(
+                grant__municipality__code=code,
+                grant__grant_year__programme__slug=programme,
+                grant__grant_year__year=year,
+            )
+        except Statement.DoesNotExist:
+            raise Http404 from None
+        cache.set(key, found, timeout=TIMEOUT)
+    return found
 
 
 def cacheable_query(query: QueryDict) -> bool:

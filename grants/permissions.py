@@ -129,8 +129,16 @@ def get_statement_for_user(
         )
     except Statement.DoesNotExist:
         raise Http404 from None
+    return check_statement_access(user, statement, write=write)
+
+
+def check_statement_access(
+    user: AnyUser, statement: Statement, *, write: bool = False
+) -> Statement:
+    """The statement, if this user may read it (or write it): another municipality's draft is a
+    404, as if it were not there; a write outside one's municipality a 404 or a 403."""
     if write:
         check_write(user, statement.grant.municipality)
     elif not statement.is_submitted and not sees_drafts_of(user, statement.grant.municipality_id):
-        raise Http404  # another municipality's draft: as if it were not there
+        raise Http404
     return statement

@@ -64,6 +64,7 @@ from grants.models import (
 from grants.money import AmountError, format_kroner, parse_kroner
 from grants.permissions import (
     can_write_municipality,
+    check_statement_access,
     check_write,
     get_statement_for_user,
     is_admin,
@@ -256,10 +257,11 @@ def statement_reconciliation(statement: Statement, figures: StatementFigures) ->
 
 
 def statement_detail(request: HttpRequest, code: str, programme: str, year: int) -> HttpResponse:
-    statement = get_statement_for_user(request.user, code, programme, year, lines=False)
+    # One read of the data version for the statement, its page's body and its steps.
+    version = cache.data_version()
+    statement = cache.statement_at(code, programme, year, version=version)
+    check_statement_access(request.user, statement)
     draft_accounts = sees_drafts_of(request.user, statement.grant.municipality_id)
-    # One read of the data version for both cached parts (a draft is never cached).
-    version = cache.data_version() if statement.is_submitted else None
     body = cache.for_statement(
         statement,
         f"page-{get_language()}-{draft_accounts}",

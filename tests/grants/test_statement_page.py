@@ -83,10 +83,10 @@ def test_unknown_statement_is_404(client, reader):
 @pytest.mark.parametrize(
     "url, expected",
     [
-        # the session (in the database without CACHE_URL), the user with their membership, the
-        # statement and the data version; a submitted statement's body is rendered once per
-        # data version and then served from the cache.
-        ("/statements/173/vaerdighed/2018/", 4),
+        # the session (in the database without CACHE_URL), the user with their membership and
+        # the data version; the statement itself and a submitted statement's body are read
+        # once per data version and then served from the cache.
+        ("/statements/173/vaerdighed/2018/", 3),
         # a draft's body is rendered afresh: the statement with its lines and their rows, and
         # the initiatives the programme funds with their amounts (the reconciliation).
         ("/statements/183/vaerdighed/2016/", 7),
