@@ -35,10 +35,11 @@ test: setup
 	$(PY) manage.py compile_catalogues
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# Under a minute: everything but the browser and LibreOffice tests (CI still runs those).
+# Under a minute: everything but the browser and LibreOffice tests (CI still runs those), on
+# every core (pytest-xdist).
 test-fast: setup
 	$(PY) manage.py compile_catalogues
-	$(PY) -m pytest -q -m "not browser and not libreoffice" $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n auto -m "not browser and not libreoffice" $(PYTEST_ARGS)
 
 # The whole suite with line coverage of the apps, failing under 90 % (CI runs this).
 coverage: setup
