@@ -172,6 +172,16 @@ def test_statement_page_chrome_is_english_and_the_ministry_form_stays_danish(eng
         assert pair in rows, pair
     for label in ("Livskvalitet", "Udmøntning i alt", "Samlet beløb"):
         assert f'<th scope="row">{label}</th>' in html, label
+    # ...and says so to screen readers and translators: the form is Danish, our words in it not.
+    assert '<article class="ministry-form" lang="da">' in html
+    assert '<p class="submitted-note" lang="en">Submitted' in html
+
+
+def test_the_ministry_form_needs_no_language_of_its_own_on_a_danish_page(client, reader):
+    client.force_login(reader)
+    html = client.get(LYNGBY_2018).content.decode()
+    assert '<article class="ministry-form" lang="da">' in html
+    assert '<p class="submitted-note">Indsendt' in html
 
 
 def test_a_draft_statements_rule_messages_are_english(english, ishoj):

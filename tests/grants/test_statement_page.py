@@ -25,7 +25,7 @@ SEED_000_FIGURES = [
 
 def rows_of(html: str) -> list[tuple[str, str]]:
     """(label, amount) of every table row of the form, as a reader sees them."""
-    html = html.split('<article class="ministry-form">')[1].split("</article>")[0]
+    html = html.split('<article class="ministry-form" lang="da">')[1].split("</article>")[0]
     pairs = re.findall(
         r'<th scope="row">(.*?)</th>\s*<td class="amount">(.*?)</td>', html, flags=re.S
     )
