@@ -65,10 +65,17 @@ def _key(*parts: object) -> str:
 
 
 def for_statement(
-    statement: Statement, kind: str, build: Callable[[], Any], *, version: int | None = None
+    statement: Statement,
+    kind: str,
+    build: Callable[[], Any],
+    *,
+    version: int | None = None,
+    drafts: bool = False,
 ) -> Any:
-    """`build()` once per data version for a submitted statement; drafts are built afresh."""
-    if not statement.is_submitted:
+    """`build()` once per data version for a submitted statement (and for a draft if `drafts`:
+    what only its own municipality's staff are shown, after the caller's access check); else
+    built afresh. A draft's save advances the data version like any write, so neither is stale."""
+    if not (statement.is_submitted or drafts):
         return build()
     key = _key("statement", kind, statement.pk, version or data_version())
     value = cache.get(key)

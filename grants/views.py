@@ -370,10 +370,13 @@ def _error_summary(form, issues: list[Issue]) -> list[dict]:
     return out
 
 
-def _render_edit(request, statement, form, *, submit_errors=(), nothing_saved=False, status=200):
+def _edit_form_html(statement: Statement, form: StatementForm) -> str:
+    """Everything inside the entry form but its CSRF token (grants/statement_edit_form.html),
+    rendered without the request: the same for every user who may edit the statement."""
     if form.is_bound:
         form.is_valid()  # figures of what was typed need the cleaned values
     figures = form.figures() if form.is_bound else statement_figures(statement)
+    grant_year = statement.grant.grant_year
     tables = [
         {
             "figures": table,
@@ -382,36 +385,51 @@ def _render_edit(request, statement, form, *, submit_errors=(), nothing_saved=Fa
             "rows": [form.entry_row(f.row) for f in table.rows],
         }
         for table, title, note in (
-            (
-                figures.table1,
-                statement.grant.grant_year.table1_title,
-                statement.grant.grant_year.table1_note,
-            ),
-            (
-                figures.table2,
-                statement.grant.grant_year.table2_title,
-                statement.grant.grant_year.table2_note,
-            ),
+            (figures.table1, grant_year.table1_title, grant_year.table1_note),
+            (figures.table2, grant_year.table2_title, grant_year.table2_note),
         )
     ]
+    return render_to_string(
+        "grants/statement_edit_form.html",
+        {
+            "grant_year": grant_year,
+            "form": form,
+            "figures": figures,
+            "tables": tables,
+            "tables_empty": not (figures.table1.total or figures.table2.total),
+            "has_previous": Statement.objects.filter(
+                grant__municipality=statement.grant.municipality,
+                grant__grant_year__programme_id=grant_year.programme_id,
+                grant__grant_year__year__lt=grant_year.year,
+            ).exists(),
+            "has_initiatives": funded_initiatives(statement).exists(),
+        },
+    )
+
+
+def _render_edit(
+    request,
+    statement,
+    form=None,
+    *,
+    form_html: str | None = None,
+    submit_errors=(),
+    nothing_saved=False,
+    status=200,
+):
+    """The entry page: `form`'s fields (typed values and their errors), or `form_html`, the saved
+    draft's form already rendered (statement_edit's GET, cached under the data version)."""
+    if form_html is None:
+        form_html = _edit_form_html(statement, form)
     return render(
         request,
         "grants/statement_edit.html",
         {
             "statement": statement,
             "grant_year": statement.grant.grant_year,
-            "form": form,
-            "figures": figures,
-            "tables": tables,
-            "summary": _error_summary(form, list(submit_errors)),
+            "form_html": form_html,  # a SafeString from render_to_string
+            "summary": _error_summary(form, list(submit_errors)) if form is not None else [],
             "nothing_saved": nothing_saved,
-            "tables_empty": not (figures.table1.total or figures.table2.total),
-            "has_previous": Statement.objects.filter(
-                grant__municipality=statement.grant.municipality,
-                grant__grant_year__programme_id=statement.grant.grant_year.programme_id,
-                grant__grant_year__year__lt=statement.grant.grant_year.year,
-            ).exists(),
-            "has_initiatives": funded_initiatives(statement).exists(),
         },
         status=status,
     )
@@ -472,7 +490,14 @@ def _render_conflict(request, form, current: Statement, *, accounts: bool = Fals
 
 @require_http_methods(["GET", "POST"])
 def statement_edit(request: HttpRequest, code: str, programme: str, year: int) -> HttpResponse:
-    statement = get_statement_for_user(request.user, code, programme, year, write=True)
+    if request.method == "GET":
+        # The saved draft as it is: the statement and its form from the cache under one data
+        # version (any save advances it), built once per version.
+        version = cache.data_version()
+        statement = cache.statement_at(code, programme, year, version=version)
+        check_statement_access(request.user, statement, write=True)
+    else:
+        statement = get_statement_for_user(request.user, code, programme, year, write=True)
     if statement.is_submitted:
         # Frozen (rule 3): a write is refused, whatever it carries.
         return _render_frozen(request, statement, status=409 if request.method == "POST" else 200)
@@ -483,7 +508,15 @@ def statement_edit(request: HttpRequest, code: str, programme: str, year: int) -
         )
         return redirect(statement.url())
     if request.method == "GET":
-        return _render_edit(request, statement, StatementForm(statement))
+
+        def saved_form() -> str:
+            full = statement_queryset().get(pk=statement.pk)  # with its lines and their rows
+            return _edit_form_html(full, StatementForm(full))
+
+        form_html = cache.for_statement(
+            statement, f"entry-form-{get_language()}", saved_form, version=version, drafts=True
+        )
+        return _render_edit(request, statement, form_html=form_html)
 
     action = request.POST.get("action", "save")
     form = StatementForm(statement, request.POST)

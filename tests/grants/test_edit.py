@@ -310,3 +310,42 @@ def test_a_control_character_is_refused_at_input_naming_the_field(client, ishoj)
     assert response.status_code == 400
     assert "Titel: Teksten indeholder et kontroltegn (U+0007)" in response.content.decode()
     assert not Initiative.objects.filter(title__startswith="Klokke").exists()
+
+
+def test_the_saved_drafts_form_is_built_once_per_data_version_and_never_stale(client, ishoj):
+    """A GET of the entry page serves the saved draft's form from the cache (three queries: the
+    session, the user, the data version); a save by anyone advances the version, so the next
+    GET shows it, with the version the next save must carry."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(ishoj)
+    client.get(EDIT)
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(EDIT).content.decode()
+    assert len(queries) == 3, [q["sql"] for q in queries]
+    assert 'name="version" value="1"' in html and 'value="999.000"' not in html
+    s = get_statement("183", 2016)
+    save_statement(  # a colleague's save, not through this client
+        statement=s,
+        acting_user=ishoj,
+        expected_version=1,
+        values=StatementValues(amounts={row_ids(s)[(1, "livskvalitet")]: 999_000}),
+    )
+    html = client.get(EDIT).content.decode()
+    assert 'name="version" value="2"' in html and 'value="999.000"' in html
+    assert "Mangler at fordele: 1.845.000 kr." in html  # the balance, from the saved figures
+
+
+def test_a_cached_draft_form_is_shown_to_no_one_else(client, ishoj, lyngby, ishoj_reader):
+    """The cache holds the draft's form once its own staff opened it; the access check comes
+    first, so another municipality's staff (404, as if it were not there) and a committee
+    member of the same municipality (403, they only read) are refused as before."""
+    client.force_login(ishoj)
+    assert client.get(EDIT).status_code == 200
+    client.force_login(lyngby)
+    response = client.get(EDIT)
+    assert response.status_code == 404 and b"amount-" not in response.content
+    client.force_login(ishoj_reader)
+    response = client.get(EDIT)
+    assert response.status_code == 403 and b"amount-" not in response.content
