@@ -220,7 +220,7 @@ if CACHE_URL:
         raise ImproperlyConfigured("CACHE_URL must be empty or a redis:// URL")
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "eldercare.redis_cache.RedisCache",  # Django's, one client per pool
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": "eldercare",
             # An unreachable Redis fails a request in seconds (answered 503), never hangs it.
