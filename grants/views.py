@@ -63,7 +63,6 @@ from grants.models import (
 )
 from grants.money import AmountError, format_kroner, parse_kroner
 from grants.permissions import (
-    can_write_municipality,
     check_statement_access,
     check_write,
     get_statement_for_user,
@@ -257,18 +256,38 @@ def statement_reconciliation(statement: Statement, figures: StatementFigures) ->
 
 
 def statement_detail(request: HttpRequest, code: str, programme: str, year: int) -> HttpResponse:
-    # One read of the data version for the statement, its page's body and its steps.
+    """The statement page. Its content (toolbar, form, accounts) is cached whole under the data
+    version, the reader's scope and, for finance staff, the reader (their next move depends on
+    who entered the accounts); who may see the statement is decided by the scope alone, so a
+    reader of the same scope at the same version gets the same answer. An administrator's page
+    carries the steps' reopen forms with their CSRF tokens and is rendered for each request."""
+    reader = cache.scope(request)
+    if reader.is_admin:
+        context = _statement_page(code, programme, year, reader, request.user.pk)
+        return render(request, "grants/statement_detail.html", context)
+    return cache.render_page(
+        request,
+        "grants/statement_detail.html",
+        lambda _content: _statement_page(code, programme, year, reader, request.user.pk),
+        vary=(request.user.pk if reader.is_writer else None,),
+    )
+
+
+def _statement_page(code: str, programme: str, year: int, reader, user_id: int) -> dict:
+    # One read of the data version for the statement, its body and its steps.
     version = cache.data_version()
     statement = cache.statement_at(code, programme, year, version=version)
-    check_statement_access(request.user, statement)
-    draft_accounts = sees_drafts_of(request.user, statement.grant.municipality_id)
+    municipality_id = statement.grant.municipality_id
+    if not statement.is_submitted and not reader.sees_drafts_of(municipality_id):
+        raise Http404  # another municipality's draft: as if it were not there
+    draft_accounts = reader.sees_drafts_of(municipality_id)
     body = cache.for_statement(
         statement,
         f"page-{get_language()}-{draft_accounts}",
         lambda: statement_body(statement.pk, draft_accounts=draft_accounts),
         version=version,
     )
-    can_edit = can_write_municipality(request.user, statement.grant.municipality)
+    can_edit = reader.may_write(municipality_id)
     recorded = []
     if statement.is_submitted and can_edit:
         recorded = cache.for_statement(
@@ -278,21 +297,15 @@ def statement_detail(request: HttpRequest, code: str, programme: str, year: int)
             version=version,
         )
     # The one primary action for the state the statement is in (the landing's, too).
-    move = (
-        next_move(statement, recorded=set(recorded), user_id=request.user.pk) if can_edit else None
-    )
-    return render(
-        request,
-        "grants/statement_detail.html",
-        {
-            "statement": statement,
-            "grant_year": statement.grant.grant_year,
-            "body": body,  # a SafeString from render_to_string (pickled as such in the cache)
-            "can_edit": can_edit,
-            "move": move,
-            "recorded_steps": [(k, StatementStep.Kind(k).label) for k in recorded],
-        },
-    )
+    move = next_move(statement, recorded=set(recorded), user_id=user_id) if can_edit else None
+    return {
+        "statement": statement,
+        "grant_year": statement.grant.grant_year,
+        "body": body,  # a SafeString from render_to_string (pickled as such in the cache)
+        "can_edit": can_edit,
+        "move": move,
+        "recorded_steps": [(k, StatementStep.Kind(k).label) for k in recorded],
+    }
 
 
 def export_statement_bytes(pk: int, *, draft_accounts: bool = False) -> bytes:

@@ -1,9 +1,11 @@
+import datetime
 import re
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from grants.models import StatementStep
 from tests.conftest import get_statement
 
 SEED_000_FIGURES = [
@@ -84,12 +86,10 @@ def test_unknown_statement_is_404(client, reader):
     "url, expected",
     [
         # the session (in the database without CACHE_URL), the user with their membership and
-        # the data version; the statement itself and a submitted statement's body are read
-        # once per data version and then served from the cache.
+        # the data version; the page's content is cached whole under the data version and the
+        # reader's scope, a submitted statement's and a draft's alike.
         ("/statements/173/vaerdighed/2018/", 3),
-        # a draft's body is rendered afresh: the statement with its lines and their rows, and
-        # the initiatives the programme funds with their amounts (the reconciliation).
-        ("/statements/183/vaerdighed/2016/", 7),
+        ("/statements/183/vaerdighed/2016/", 3),
     ],
 )
 def test_statement_page_runs_a_fixed_number_of_queries(client, ishoj_reader, url, expected):
@@ -127,3 +127,61 @@ def test_print_stylesheet_hides_navigation(client, reader):
 
     css = Path("static/css/app.css").read_text()
     assert "@media print" in css and "size: A4" in css
+
+
+def test_the_cached_page_keeps_each_readers_answer(client, ishoj, ishoj_reader, lyngby):
+    """The page's content is cached under the data version and the reader's scope: Ishøj's draft,
+    once its own committee member has it cached, is still a 404 to another municipality's staff,
+    and Ishøj's own finance staff get their primary action, which readers never get."""
+    draft = "/statements/183/vaerdighed/2016/"
+    client.force_login(ishoj_reader)
+    page = client.get(draft).content.decode()
+    assert "Fortsæt kladden" not in page and "<h1>" in page
+    client.force_login(lyngby)
+    assert client.get(draft).status_code == 404
+    client.force_login(ishoj)
+    assert (
+        'href="/statements/183/vaerdighed/2016/edit/">Fortsæt kladden'
+        in client.get(draft).content.decode()
+    )
+
+
+def test_finance_staff_each_get_their_own_next_move(client, lyngby, lyngby2):
+    """Four eyes: who entered the accounts waits for a colleague, the colleague approves; one
+    cached page each, never the other's."""
+    from grants.services import record_step, save_accounts
+
+    s = get_statement("173", 2018)
+    day = datetime.date(2018, 10, 1)
+    record_step(statement=s, kind=StatementStep.Kind.COUNCIL_APPROVAL, date=day, acting_user=lyngby)
+    record_step(statement=s, kind=StatementStep.Kind.SENT, date=day, acting_user=lyngby)
+    s = get_statement("173", 2018)
+    actuals = {line.row_id: line.amount or 0 for line in s.lines.all()}
+    save_accounts(statement=s, actuals=actuals, acting_user=lyngby, expected_version=s.version)
+    url = "/statements/173/vaerdighed/2018/"
+    for _ in range(2):  # the second time from the cache
+        client.force_login(lyngby)
+        mine = client.get(url).content.decode()
+        assert "Regnskabet venter på, at en kollega godkender det." in mine
+        assert ">Godkend regnskabet<" not in mine
+        client.force_login(lyngby2)
+        theirs = client.get(url).content.decode()
+        assert ">Godkend regnskabet<" in theirs and "venter på, at en kollega" not in theirs
+
+
+def test_an_administrator_gets_the_steps_reopen_forms_with_a_fresh_csrf_token(
+    client, lyngby, administrator
+):
+    from grants.services import record_step
+
+    s = get_statement("173", 2018)
+    day = datetime.date(2018, 10, 1)
+    record_step(statement=s, kind=StatementStep.Kind.COUNCIL_APPROVAL, date=day, acting_user=lyngby)
+    client.force_login(administrator)
+    url = "/statements/173/vaerdighed/2018/"
+    first, second = (client.get(url).content.decode() for _ in range(2))
+    token = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+    assert "/steps/council_approval/reopen/" in second
+    assert token.findall(first) and token.findall(first) != token.findall(second)
+    client.force_login(lyngby)
+    assert "reopen/" not in client.get(url).content.decode()
