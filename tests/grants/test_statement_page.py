@@ -185,3 +185,18 @@ def test_an_administrator_gets_the_steps_reopen_forms_with_a_fresh_csrf_token(
     assert token.findall(first) and token.findall(first) != token.findall(second)
     client.force_login(lyngby)
     assert "reopen/" not in client.get(url).content.decode()
+
+
+def test_breadcrumbs_say_where_a_statement_page_sits(client, lyngby):
+    client.force_login(lyngby)
+    crumbs = re.compile(
+        r'<nav class="breadcrumbs no-print" aria-label="Du er her">(.*?)</nav>', re.S
+    )
+    page = crumbs.search(client.get("/statements/173/vaerdighed/2018/").content.decode())[1]
+    assert '<a href="/">Forside</a>' in page
+    assert '<a href="/municipalities/173/">Lyngby-Taarbæk</a>' in page
+    assert '<span aria-current="page">Værdighedsmilliarden 2018</span>' in page
+    history = client.get("/statements/173/vaerdighed/2018/history/").content.decode()
+    trail = crumbs.search(history)[1]
+    assert '<a href="/statements/173/vaerdighed/2018/">Værdighedsmilliarden 2018</a>' in trail
+    assert trail.endswith('<span aria-current="page">Historik</span></li></ol>\n')
