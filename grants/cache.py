@@ -15,12 +15,14 @@ the key holds what it may show a user: the language and the user's scope (admini
 staff, municipality).
 """
 
+import functools
 import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
@@ -59,8 +61,36 @@ def data_version() -> int:
     return value
 
 
+# What rendered content is made from besides the data: a new release renders afresh.
+CODE_DIRS = (
+    "templates",
+    "locale",
+    "static",
+    "grants",
+    "committee",
+    "budgets",
+    "public",
+    "eldercare",
+)
+CODE_SUFFIXES = {".html", ".po", ".py", ".css", ".js", ".svg"}
+
+
+@functools.cache
+def release() -> str:
+    """A digest of the code that renders cached content (templates, catalogues, static files,
+    Python), computed once per process. Part of every key, so after a deploy no server serves
+    what the old code rendered, from a Redis that outlived it."""
+    digest = hashlib.sha256()
+    for folder in CODE_DIRS:
+        for path in sorted((settings.BASE_DIR / folder).rglob("*")):
+            if path.suffix in CODE_SUFFIXES and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(settings.BASE_DIR)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _key(*parts: object) -> str:
-    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    digest = hashlib.sha256(repr((release(), parts)).encode()).hexdigest()[:32]
     return f"eldercare:{parts[0]}:{digest}"
 
 

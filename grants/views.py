@@ -183,13 +183,23 @@ def healthz(request: HttpRequest) -> JsonResponse:
     )
 
 
-def statement_body(pk: int, *, draft_accounts: bool = False, public: bool = False) -> str:
+class StatementMoved(Exception):
+    """The statement changed between the check of who may see it and the building of its page
+    (a write committed in between): the page is built again on the statement as it is now."""
+
+
+def statement_body(
+    pk: int, *, version: int, draft_accounts: bool = False, public: bool = False
+) -> str:
     """The statement page's body: the form, its figures and rule checks, the steps after
     submission, and the accounts with their charts. The same for every reader it is rendered for
     (so cacheable per data version): `draft_accounts` shows accounts that are not yet approved
     (their municipality's readers only); `public` leaves out what is the municipality's own
-    (the initiatives' reconciliation, the accounts)."""
+    (the initiatives' reconciliation, the accounts). `version`: the statement's version the
+    caller decided access on; StatementMoved if it is no longer that one."""
     statement = statement_queryset().get(pk=pk)
+    if statement.version != version:
+        raise StatementMoved
     grant_year = statement.grant.grant_year
     accounts = accounts_figures(statement)
     show_accounts = not public and (statement.accounts_approved or draft_accounts)
@@ -262,18 +272,26 @@ def statement_detail(request: HttpRequest, code: str, programme: str, year: int)
     reader of the same scope at the same version gets the same answer. An administrator's page
     carries the steps' reopen forms with their CSRF tokens and is rendered for each request."""
     reader = cache.scope(request)
-    if reader.is_admin:
-        context = _statement_page(code, programme, year, reader, request.user.pk)
-        return render(request, "grants/statement_detail.html", context)
-    return cache.render_page(
-        request,
-        "grants/statement_detail.html",
-        lambda _content: _statement_page(code, programme, year, reader, request.user.pk),
-        vary=(request.user.pk if reader.is_writer else None,),
-    )
+    # Only a finance officer's own page depends on who they are (and they are in its key).
+    user_id = request.user.pk if reader.is_writer else None
+    for attempt in range(3):
+        try:
+            if reader.is_admin:
+                context = _statement_page(code, programme, year, reader, user_id)
+                return render(request, "grants/statement_detail.html", context)
+            return cache.render_page(
+                request,
+                "grants/statement_detail.html",
+                lambda _content: _statement_page(code, programme, year, reader, user_id),
+                vary=(user_id,),
+            )
+        except StatementMoved:
+            # A write committed meanwhile and advanced the data version: read it all again.
+            if attempt == 2:
+                raise
 
 
-def _statement_page(code: str, programme: str, year: int, reader, user_id: int) -> dict:
+def _statement_page(code: str, programme: str, year: int, reader, user_id: int | None) -> dict:
     # One read of the data version for the statement, its body and its steps.
     version = cache.data_version()
     statement = cache.statement_at(code, programme, year, version=version)
@@ -284,7 +302,9 @@ def _statement_page(code: str, programme: str, year: int, reader, user_id: int) 
     body = cache.for_statement(
         statement,
         f"page-{get_language()}-{draft_accounts}",
-        lambda: statement_body(statement.pk, draft_accounts=draft_accounts),
+        lambda: statement_body(
+            statement.pk, version=statement.version, draft_accounts=draft_accounts
+        ),
         version=version,
     )
     can_edit = reader.may_write(municipality_id)

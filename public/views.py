@@ -24,7 +24,7 @@ from grants.exports import (
 from grants.models import GrantYear, Statement, StatementStep
 from grants.permissions import statement_queryset
 from grants.rules import statement_figures
-from grants.views import XLSX, statement_body
+from grants.views import XLSX, StatementMoved, statement_body
 
 PUBLIC = cache_control(public=True, max_age=600)
 
@@ -67,10 +67,18 @@ def index(request: HttpRequest) -> HttpResponse:
 def statement(
     request: HttpRequest, code: str, programme: str, year: int, printable: bool = False
 ) -> HttpResponse:
-    found = _published_statement(code, programme, year)
-    body = cache.for_statement(
-        found, f"public-{get_language()}", lambda: statement_body(found.pk, public=True)
-    )
+    for attempt in range(3):
+        found = _published_statement(code, programme, year)
+        try:
+            body = cache.for_statement(
+                found,
+                f"public-{get_language()}",
+                lambda found=found: statement_body(found.pk, version=found.version, public=True),
+            )
+            break
+        except StatementMoved:  # changed (unpublished, reopened) meanwhile: look again
+            if attempt == 2:
+                raise
     template = "public/statement_print.html" if printable else "public/statement.html"
     return render(
         request,

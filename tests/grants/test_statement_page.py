@@ -200,3 +200,42 @@ def test_breadcrumbs_say_where_a_statement_page_sits(client, lyngby):
     trail = crumbs.search(history)[1]
     assert '<a href="/statements/173/vaerdighed/2018/">Værdighedsmilliarden 2018</a>' in trail
     assert trail.endswith('<span aria-current="page">Historik</span></li></ol>\n')
+
+
+def test_a_statement_reopened_between_the_check_and_the_build_is_decided_again(
+    client, reader, administrator, monkeypatch
+):
+    """A request reads the data version V, then the statement (from the cache under V, still
+    submitted); meanwhile an administrator reopens it. Its body is built from the database, which
+    now holds a draft: the page is decided again on the statement as it is, a 404 to a reader
+    of another municipality, never the draft's body under the old decision."""
+    from grants import cache
+    from grants.services import reopen_statement
+
+    client.force_login(reader)
+    url = "/statements/173/vaerdighed/2018/"
+    old_version = cache.data_version()
+    statement = get_statement("173", 2018)
+    cache.statement_at("173", "vaerdighed", 2018, version=old_version)  # submitted, under V
+    reopen_statement(statement=statement, acting_user=administrator, reason="Rettelse")
+    # The request read V before the reopening committed (the page's key, then the statement).
+    versions = iter([old_version, old_version])
+    real = cache.data_version
+    monkeypatch.setattr(cache, "data_version", lambda: next(versions, None) or real())
+    response = client.get(url)
+    assert response.status_code == 404
+
+
+def test_every_cache_key_names_the_code_that_rendered_it(settings, tmp_path):
+    """After a deploy no server serves what the old code rendered, even from a Redis that
+    outlived it: the keys carry a digest of the templates, catalogues, static files and code."""
+    from grants import cache
+
+    (tmp_path / "templates").mkdir()
+    page = tmp_path / "templates" / "page.html"
+    page.write_text("<p>old</p>")
+    settings.BASE_DIR = tmp_path
+    before = cache.release.__wrapped__()
+    assert cache.release.__wrapped__() == before
+    page.write_text("<p>new</p>")
+    assert cache.release.__wrapped__() != before
