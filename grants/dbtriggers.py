@@ -87,6 +87,30 @@ def ensure_data_version(using: str = "default", **kwargs: object) -> None:
         with connection.schema_editor() as editor:
             for table in missing:
                 install_data_version(editor, table)
+    install_username_version(connection)
+
+
+# Pages show who submitted a statement or recorded a step by username: renaming a user is a
+# change of what they show (other writes to auth_user, such as last_login, are not).
+USERNAME_TRIGGER = "auth_user_username_data_version"
+
+
+def install_username_version(connection) -> None:
+    """The data version advances when a username changes (installed after every migrate)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(PG_FUNCTION)
+            cursor.execute(f"DROP TRIGGER IF EXISTS {USERNAME_TRIGGER} ON auth_user")
+            cursor.execute(
+                f"CREATE TRIGGER {USERNAME_TRIGGER} AFTER UPDATE OF username ON auth_user "
+                "FOR EACH STATEMENT EXECUTE FUNCTION grants_bump_data_version()"
+            )
+        else:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {USERNAME_TRIGGER}")
+            cursor.execute(
+                f"CREATE TRIGGER {USERNAME_TRIGGER} AFTER UPDATE OF username ON auth_user "
+                f"BEGIN {BUMP}; END"
+            )
 
 
 def remove_data_version(schema_editor, table: str) -> None:

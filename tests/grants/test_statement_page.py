@@ -239,3 +239,30 @@ def test_every_cache_key_names_the_code_that_rendered_it(settings, tmp_path):
     assert cache.release.__wrapped__() == before
     page.write_text("<p>new</p>")
     assert cache.release.__wrapped__() != before
+
+
+def test_a_renamed_user_is_shown_by_the_new_name_at_once(client, reader, lyngby):
+    """Usernames are shown in cached content ("registreret af …"): renaming a user advances the
+    data version (a trigger on auth_user's username), logging in does not."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import update_last_login
+
+    from grants import cache
+    from grants.services import record_step
+
+    statement = get_statement("173", 2018)
+    record_step(
+        statement=statement,
+        kind=StatementStep.Kind.COUNCIL_APPROVAL,
+        date=datetime.date(2018, 10, 1),
+        acting_user=lyngby,
+    )
+    client.force_login(reader)
+    url = "/statements/173/vaerdighed/2018/"
+    assert "registreret af lyngby," in client.get(url).content.decode()
+    version = cache.data_version()
+    update_last_login(None, lyngby)
+    assert cache.data_version() == version
+    get_user_model().objects.filter(pk=lyngby.pk).update(username="lyngby-oekonomi")
+    assert cache.data_version() != version
+    assert "registreret af lyngby-oekonomi," in client.get(url).content.decode()
