@@ -209,6 +209,11 @@ class NotInCachedContent:
         self._refuse()
 
 
+# In the context of anything cached: a template that reaches for these fails (in tests first)
+# instead of rendering blank, or one reader's value, into what every reader gets.
+GUARDS = {name: NotInCachedContent(name) for name in ("user", "csrf_token", "perms", "request")}
+
+
 def scope(request: HttpRequest) -> Scope:
     """What a page may show differently to this user: administrator, finance staff, and whose."""
     user = request.user
@@ -225,26 +230,29 @@ def render_page(
     build: Callable[[ContentRequest], dict],
     *,
     vary: tuple = (),
+    query: bool = True,
 ) -> HttpResponse:
     """Render a read-only page whose content (title and body) depends only on the data, the
     query string, the language, the user's scope and `vary`. The content is cached under the
     data version; the page around it (header, user, CSRF tokens, messages) is rendered for this
     request. `template` extends base_template|default:"base.html" and marks where its content
     starts with CONTENT_MARK (templates/content_only.html). `build` gets a ContentRequest, not the
-    request: the query string and the reader's scope, nothing else."""
+    request: the query string and the reader's scope, nothing else. `query=False`: a page that
+    reads no query string, cached once whatever is appended to its address."""
     reader = scope(request)
 
     def content() -> tuple[str, str]:
         content_request = ContentRequest(request, reader)
-        context = build(content_request) | {
-            "base_template": "content_only.html",
-            "request": content_request,
-            "user_can_write": reader.is_writer,
-            "user_is_admin": reader.is_admin,
-            "user": NotInCachedContent("user"),
-            "csrf_token": NotInCachedContent("csrf_token"),
-            "perms": NotInCachedContent("perms"),
-        }
+        context = (
+            build(content_request)
+            | GUARDS
+            | {
+                "base_template": "content_only.html",
+                "request": content_request,
+                "user_can_write": reader.is_writer,
+                "user_is_admin": reader.is_admin,
+            }
+        )
         # A plain Context (no context processors: no user, session or CSRF token), with the
         # query string for the tags that read it ({% querystring %}, django-tables2).
         compiled = get_template(template).template
@@ -254,7 +262,7 @@ def render_page(
         title, _, body = text.partition(CONTENT_MARK)
         return str(title).strip(), str(body)
 
-    if cacheable_query(request.GET):
+    if not query or cacheable_query(request.GET):
         key = _key(
             "page",
             template,
@@ -262,7 +270,7 @@ def render_page(
             get_language(),
             reader,
             request.path,
-            sorted(request.GET.lists()),
+            sorted(request.GET.lists()) if query else None,
             vary,
         )
         cached = cache.get(key)

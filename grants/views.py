@@ -220,7 +220,8 @@ def statement_body(
     figures = statement_figures(statement)
     return render_to_string(
         "grants/statement_body.html",
-        {
+        cache.GUARDS
+        | {
             "statement": statement,
             "grant_year": grant_year,
             "figures": figures,
@@ -284,6 +285,7 @@ def statement_detail(request: HttpRequest, code: str, programme: str, year: int)
                 "grants/statement_detail.html",
                 lambda _content: _statement_page(code, programme, year, reader, user_id),
                 vary=(user_id,),
+                query=False,
             )
         except StatementMoved:
             # A write committed meanwhile and advanced the data version: read it all again.
@@ -424,7 +426,8 @@ def _edit_form_html(statement: Statement, form: StatementForm) -> str:
     ]
     return render_to_string(
         "grants/statement_edit_form.html",
-        {
+        cache.GUARDS
+        | {
             "grant_year": grant_year,
             "form": form,
             "figures": figures,
@@ -826,7 +829,9 @@ def tasks(request: HttpRequest) -> HttpResponse:
         }
 
     today = timezone.localdate().isoformat()
-    return cache.render_page(request, "grants/tasks.html", build, vary=(user_id, today))
+    return cache.render_page(
+        request, "grants/tasks.html", build, vary=(user_id, today), query=False
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -266,3 +266,15 @@ def test_a_renamed_user_is_shown_by_the_new_name_at_once(client, reader, lyngby)
     get_user_model().objects.filter(pk=lyngby.pk).update(username="lyngby-oekonomi")
     assert cache.data_version() != version
     assert "registreret af lyngby-oekonomi," in client.get(url).content.decode()
+
+
+def test_a_query_string_does_not_make_a_page_of_its_own(client, reader):
+    """The statement page reads no query string: whatever is appended, it is one cache entry,
+    so no client can fill the cache with copies of it."""
+    client.force_login(reader)
+    url = "/statements/173/vaerdighed/2018/"
+    client.get(url)
+    for query in ("?a=1", "?b=2&c=3", "?utm_source=nyhedsbrev"):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url + query).status_code == 200
+        assert len(queries) == 3, query  # the session, the user, the data version: cached
