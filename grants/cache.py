@@ -165,6 +165,12 @@ class Scope:
             admin=self.is_admin, own=self.municipality_id, municipality_id=municipality_id
         )
 
+    def may_read(self, statement: Statement) -> bool:
+        """permissions.statement_readable, from the scope alone."""
+        return permissions.statement_readable(
+            statement, admin=self.is_admin, own=self.municipality_id
+        )
+
     def visible(self, statements: QuerySet[Statement]) -> QuerySet[Statement]:
         return permissions.visible_to(statements, admin=self.is_admin, own=self.municipality_id)
 

@@ -60,6 +60,13 @@ def drafts_visible(*, admin: bool, own: int | None, municipality_id: int) -> boo
     return admin or own == municipality_id
 
 
+def statement_readable(statement: Statement, *, admin: bool, own: int | None) -> bool:
+    """The rule for one statement: submitted ones are read by everyone, drafts by their own."""
+    return statement.is_submitted or drafts_visible(
+        admin=admin, own=own, municipality_id=statement.grant.municipality_id
+    )
+
+
 def sees_drafts_of(user: AnyUser, municipality_id: int) -> bool:
     """May this user read the municipality's drafts (statements and accounts)?"""
     return drafts_visible(
@@ -139,6 +146,6 @@ def check_statement_access(
     404, as if it were not there; a write outside one's municipality a 404 or a 403."""
     if write:
         check_write(user, statement.grant.municipality)
-    elif not statement.is_submitted and not sees_drafts_of(user, statement.grant.municipality_id):
+    elif not statement_readable(statement, admin=is_admin(user), own=own_municipality_id(user)):
         raise Http404
     return statement

@@ -1,4 +1,6 @@
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -275,30 +277,41 @@ def statement_detail(request: HttpRequest, code: str, programme: str, year: int)
     reader = cache.scope(request)
     # Only a finance officer's own page depends on who they are (and they are in its key).
     user_id = request.user.pk if reader.is_writer else None
-    for attempt in range(3):
+
+    def page() -> HttpResponse:
+        if reader.is_admin:
+            context = _statement_page(code, programme, year, reader, user_id)
+            return render(request, "grants/statement_detail.html", context)
+        return cache.render_page(
+            request,
+            "grants/statement_detail.html",
+            lambda _content: _statement_page(code, programme, year, reader, user_id),
+            vary=(user_id,),
+            query=False,
+        )
+
+    return until_settled(page)
+
+
+def until_settled(build: Callable[[], Any]) -> Any:
+    """`build()`, built again (at most twice more) if the statement changed under it: a write
+    committed meanwhile and advanced the data version, so the next try reads it all afresh."""
+    for _attempt in range(2):
         try:
-            if reader.is_admin:
-                context = _statement_page(code, programme, year, reader, user_id)
-                return render(request, "grants/statement_detail.html", context)
-            return cache.render_page(
-                request,
-                "grants/statement_detail.html",
-                lambda _content: _statement_page(code, programme, year, reader, user_id),
-                vary=(user_id,),
-                query=False,
-            )
+            return build()
         except StatementMoved:
-            # A write committed meanwhile and advanced the data version: read it all again.
-            if attempt == 2:
-                raise
+            pass
+    return build()
 
 
-def _statement_page(code: str, programme: str, year: int, reader, user_id: int | None) -> dict:
+def _statement_page(
+    code: str, programme: str, year: int, reader: cache.Scope, user_id: int | None
+) -> dict:
     # One read of the data version for the statement, its body and its steps.
     version = cache.data_version()
     statement = cache.statement_at(code, programme, year, version=version)
     municipality_id = statement.grant.municipality_id
-    if not statement.is_submitted and not reader.sees_drafts_of(municipality_id):
+    if not reader.may_read(statement):
         raise Http404  # another municipality's draft: as if it were not there
     draft_accounts = reader.sees_drafts_of(municipality_id)
     body = cache.for_statement(

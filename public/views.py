@@ -24,7 +24,7 @@ from grants.exports import (
 from grants.models import GrantYear, Statement, StatementStep
 from grants.permissions import statement_queryset
 from grants.rules import statement_figures
-from grants.views import XLSX, StatementMoved, statement_body
+from grants.views import XLSX, statement_body, until_settled
 
 PUBLIC = cache_control(public=True, max_age=600)
 
@@ -67,18 +67,17 @@ def index(request: HttpRequest) -> HttpResponse:
 def statement(
     request: HttpRequest, code: str, programme: str, year: int, printable: bool = False
 ) -> HttpResponse:
-    for attempt in range(3):
+
+    def read() -> tuple[Statement, str]:  # again if it changed (unpublished, reopened) meanwhile
         found = _published_statement(code, programme, year)
-        try:
-            body = cache.for_statement(
-                found,
-                f"public-{get_language()}",
-                lambda found=found: statement_body(found.pk, version=found.version, public=True),
-            )
-            break
-        except StatementMoved:  # changed (unpublished, reopened) meanwhile: look again
-            if attempt == 2:
-                raise
+        body = cache.for_statement(
+            found,
+            f"public-{get_language()}",
+            lambda: statement_body(found.pk, version=found.version, public=True),
+        )
+        return found, body
+
+    found, body = until_settled(read)
     template = "public/statement_print.html" if printable else "public/statement.html"
     return render(
         request,
